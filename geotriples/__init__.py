@@ -1,0 +1,6 @@
+"""GeoTriples: RML mappings to GeoSPARQL triples, from CSV, JSON, vector geodata and class rasters."""
+from .generate import generate_mapping
+from .parser import load_mapping
+from .runner import Summary, transform
+
+__all__ = ["transform", "generate_mapping", "load_mapping", "Summary"]

@@ -1,0 +1,47 @@
+"""Open a mapping's logical source as a reader: one module per source kind."""
+from __future__ import annotations
+
+import os
+
+from eolinked.errors import EolinkedError
+
+from ..model import LogicalSource
+from .base import ROW, Batch, Source
+
+__all__ = ["open_source", "resolve_path", "Source", "Batch", "ROW"]
+
+
+def resolve_path(ls: LogicalSource, mapping_dir: str, overrides: dict[str, str]) -> str:
+    """A source path: overridden by ``-s NAME=PATH`` (NAME = the path as written, its file name or stem),
+    else relative to the mapping file (or the working directory when the mapping says so)."""
+    raw = ls.path or ""
+    name = os.path.basename(raw)
+    for key in (raw, name, os.path.splitext(name)[0]):
+        if key in overrides:
+            return overrides[key]
+    if os.path.isabs(raw) or raw.startswith(("file://", "/vsi")):
+        return raw.removeprefix("file://")
+    root = os.getcwd() if ls.option("root") == "cwd" else mapping_dir
+    return os.path.normpath(os.path.join(root, raw))
+
+
+def open_source(ls: LogicalSource, path: str, source_crs=None) -> Source:
+    if not path.startswith("/vsi") and not os.path.exists(path):
+        raise EolinkedError("source file not found", where=path,
+                            hint="check rml:source/rml:path in the mapping (relative to the mapping file), "
+                                 "or override it with -s NAME=PATH")
+    if ls.formulation == "csv":
+        from .csv import CsvSource
+        src = CsvSource(path, ls.option("delimiter"), ls.option("encoding"), ls.option("null"))
+    elif ls.formulation == "jsonpath":
+        from .json import JsonSource
+        src = JsonSource(path, ls.iterator, ls.option("encoding"))
+    elif ls.formulation == "raster":
+        from .raster import RasterSource
+        src = RasterSource(path, band=int(ls.option("band", "1")))
+    else:
+        from .vector import VectorSource
+        src = VectorSource(path, ls.layer, encoding=ls.option("encoding"))
+    if src.crs is None and source_crs is not None:
+        src.crs = source_crs
+    return src

@@ -1,0 +1,49 @@
+"""The ``eolinked`` command: dispatch only; each tool package registers its own subcommands."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from eolinked.errors import EolinkedError
+
+EPILOG = """examples:
+  eolinked generate-mapping parcels.gpkg -o parcels.rml.ttl
+  eolinked transform -m parcels.rml.ttl -o parcels.nt.gz --processes 2
+  eolinked demo -o demo-out
+
+run 'eolinked COMMAND --help' for the options and examples of each command."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from geotriples import cli as geotriples_cli
+
+    parser = argparse.ArgumentParser(
+        prog="eolinked", description="Linked geospatial data from Earth observation: RML to GeoSPARQL.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    geotriples_cli.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(build_parser(), argv)
+
+
+def run(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
+    """Parse ``argv`` and run the chosen subcommand; errors print one clear message."""
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args) or 0
+    except EolinkedError as exc:
+        print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; no output was left behind", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

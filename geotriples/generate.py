@@ -1,0 +1,139 @@
+"""Mapping generator: an RML mapping (legacy RML + GeoTriples rrx functions) for any supported input."""
+from __future__ import annotations
+
+import os
+import re
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from eolinked.errors import EolinkedError
+from eolinked.vocab import XSD
+
+from .sources.base import ROW
+
+GEOMETRY_REF = "the_geom"
+_ID_NAMES = re.compile(r"^(id|fid|gid|objectid|object_id|gml_id|inspire_id|.*_id|id_.*|.*id)$", re.I)
+_WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "shape", "footprint")
+
+
+def _xsd(t: pa.DataType) -> str:
+    if pa.types.is_boolean(t):
+        return XSD + "boolean"
+    if pa.types.is_integer(t):
+        return XSD + "integer"
+    if pa.types.is_floating(t):
+        return XSD + "double"
+    if pa.types.is_decimal(t):
+        return XSD + "decimal"
+    if pa.types.is_date(t):
+        return XSD + "date"
+    if pa.types.is_timestamp(t):
+        return XSD + "dateTime"
+    return XSD + "string"
+
+
+def _schema(path: str, layer: str | None, wkt_column: str | None):
+    """(kind, fields, geometry reference, id column, layer) of an input file."""
+    ext = os.path.splitext(path.lower().removesuffix(".gz"))[1]
+    if ext in (".csv", ".tsv"):
+        import pyarrow.csv as pcsv
+
+        delim = "\t" if ext == ".tsv" else ","
+        table = pcsv.read_csv(path, parse_options=pcsv.ParseOptions(delimiter=delim))
+        fields = {f.name: f.type for f in table.schema}
+        geom = wkt_column or next((c for c in fields if c.lower() in _WKT_NAMES), None)
+        if wkt_column and wkt_column not in fields:
+            raise EolinkedError(f"--wkt-column {wkt_column!r} is not a column", where=path,
+                                hint="columns: " + ", ".join(fields))
+        fields.pop(geom, None)
+        return "csv", fields, geom, _id_column(fields, lambda c: table.column(c)), None
+    if ext in (".tif", ".tiff"):
+        fields = {"region": pa.string(), "value": pa.int64(), "pixel_count": pa.int64()}
+        return "raster", fields, GEOMETRY_REF, "region", None
+    from .sources.vector import read_vector, vector_info
+
+    info = vector_info(path, layer)
+
+    def column(name):
+        return pa.chunked_array([t.column(name) for t in read_vector(path, info.layer, columns=[name])])
+
+    return "vector", dict(info.fields), GEOMETRY_REF, _id_column(info.fields, column), info.layer
+
+
+def _id_column(fields: dict, column) -> str:
+    """The first attribute that looks like an id and holds unique, non-null values; else record order."""
+    candidates = [c for c in fields if _ID_NAMES.match(c)] + list(fields)
+    for name in candidates[:12]:
+        t = fields[name]
+        if not (pa.types.is_integer(t) or pa.types.is_string(t) or pa.types.is_large_string(t)):
+            continue
+        values = column(name)
+        if values.null_count == 0 and len(values) and pc.count_distinct(values).as_py() == len(values):
+            return name
+    return ROW
+
+
+def _local(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", name) or "field"
+
+
+def _lit(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def generate_mapping(input_path: str, output: str, *, layer: str | None = None,
+                     base_iri: str = "http://example.com/", class_name: str | None = None,
+                     wkt_column: str | None = None) -> str:
+    """Write a mapping for ``input_path`` to ``output``; returns a short description of the input."""
+    if not os.path.exists(input_path):
+        raise EolinkedError("input file not found", where=input_path, hint="check the path")
+    kind, fields, geom, id_col, layer = _schema(input_path, layer, wkt_column)
+    stem = os.path.splitext(os.path.basename(input_path.removesuffix(".gz")))[0]
+    cls = _local(class_name or (layer or stem).title().replace("_", "").replace("-", ""))
+    base = base_iri if base_iri.endswith(("/", "#")) else base_iri + "/"
+    rel = os.path.relpath(os.path.abspath(input_path), os.path.dirname(os.path.abspath(output)))
+    source = f"rml:source {_lit(rel)}"
+    if kind == "csv":
+        source += " ;\n    rml:referenceFormulation ql:CSV"
+    if layer:
+        source += f" ;\n    rml:iterator {_lit(layer)}"
+    feature_iri = f"{base}{cls}/{{{id_col}}}"
+    lines = [
+        f"@prefix rr: <http://www.w3.org/ns/r2rml#> .",
+        f"@prefix rml: <http://semweb.mmlab.be/ns/rml#> .",
+        f"@prefix ql: <http://semweb.mmlab.be/ns/ql#> .",
+        f"@prefix rrx: <http://www.w3.org/ns/r2rml-ext#> .",
+        f"@prefix rrxf: <http://www.w3.org/ns/r2rml-ext/functions/def/> .",
+        f"@prefix geo: <http://www.opengis.net/ont/geosparql#> .",
+        f"@prefix xsd: <{XSD}> .",
+        f"@prefix onto: <{base}ontology#> .",
+        f"@base <{base}mapping/{cls}> .",
+        "",
+        f"<#{cls}> a rr:TriplesMap ;",
+        f"  rml:logicalSource [\n    {source}\n  ] ;",
+        f"  rr:subjectMap [ rr:template {_lit(feature_iri)} ; rr:class onto:{cls}, geo:Feature ] ;",
+    ]
+    for name, t in fields.items():
+        lines.append(f"  rr:predicateObjectMap [ rr:predicate onto:{_local(name)} ;\n"
+                     f"    rr:objectMap [ rml:reference {_lit(name)} ; rr:datatype <{_xsd(t)}> ] ] ;")
+    if geom is None:
+        lines[-1] = lines[-1].rstrip(" ;") + " ."
+    else:
+        geom_iri = _lit(feature_iri + "/geometry")
+        lines += [
+            f"  rr:predicateObjectMap [ rr:predicate geo:hasGeometry, geo:hasDefaultGeometry ;",
+            f"    rr:objectMap [ rr:template {geom_iri} ] ] .",
+            "",
+            f"<#{cls}Geometry> a rr:TriplesMap ;",
+            f"  rml:logicalSource [\n    {source}\n  ] ;",
+            f"  rr:subjectMap [ rr:template {geom_iri} ; rr:class geo:Geometry ] ;",
+            f"  rr:predicateObjectMap [ rr:predicate geo:asWKT ;",
+            f"    rr:objectMap [ rrx:function rrxf:asWKT ; rrx:argumentMap ( [ rml:reference {_lit(geom)} ] ) ;",
+            f"                   rr:datatype geo:wktLiteral ] ] .",
+        ]
+    tmp = output + ".part"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    os.replace(tmp, output)
+    return f"{input_path}{' layer ' + layer if layer else ''} ({len(fields)} attributes, id {id_col})"

@@ -1,0 +1,104 @@
+"""Geometry columns of a batch: decoded once (WKB, WKT literals or GeoJSON), checked, reprojected."""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import shapely
+
+from eolinked import crs as crslib
+from eolinked import literals
+from eolinked.errors import EolinkedError
+from eolinked.vocab import WKT_LITERAL
+
+INVALID_POLICIES = ("repair", "skip", "fail")
+
+
+class GeometryColumn:
+    """Decodes and caches the geometries a batch's references hold."""
+
+    WKT = WKT_LITERAL
+
+    def __init__(self, table: pa.Table, geometry_columns, source_crs, target_crs, invalid: str,
+                 where: str, offset: int, report: dict):
+        self.table = table
+        self.names = frozenset(geometry_columns)
+        self.source_crs = source_crs
+        self.target_crs = target_crs
+        self.invalid = invalid
+        self.where = where
+        self.offset = offset
+        self.report = report
+        self._cache: dict[str, tuple[np.ndarray, object]] = {}
+
+    def is_geometry_ref(self, ref: str) -> bool:
+        return ref in self.names
+
+    def geoms(self, ref: str):
+        """(shapely array in x/y order, its pyproj CRS) for a referenced column."""
+        if ref not in self._cache:
+            col = self.table.column(ref).combine_chunks()
+            geoms, crs = self.decode(col)
+            self._cache[ref] = (geoms, crs)
+        return self._cache[ref]
+
+    def decode(self, col: pa.Array):
+        if pa.types.is_binary(col.type) or pa.types.is_large_binary(col.type):
+            geoms = shapely.from_wkb(np.asarray(col.to_numpy(zero_copy_only=False)), on_invalid="raise")
+            crs = self.source_crs
+        else:
+            geoms, crs = self._decode_text(col.cast(pa.string()))
+        geoms = self._check(geoms)
+        if self.target_crs is not None and crs is not None and not crs.equals(self.target_crs):
+            geoms = crslib.reproject(geoms, crs, self.target_crs)
+            crs = self.target_crs
+        return geoms, crs if crs is not None else crslib.iri_to_crs(crslib.CRS84_IRI)
+
+    def _decode_text(self, col: pa.Array):
+        is_json = pc.fill_null(pc.starts_with(pc.utf8_ltrim_whitespace(col), "{"), False)
+        if pc.any(is_json).as_py():
+            if not pc.all(pc.or_(is_json, pc.is_null(col))).as_py():
+                raise EolinkedError("a geometry column mixes GeoJSON and WKT", where=self.where)
+            return literals.parse_geojson_literals(col), crslib.iri_to_crs(crslib.CRS84_IRI)
+        try:
+            geoms, iris = literals.parse_wkt_literals(col)
+        except EolinkedError as exc:
+            raise EolinkedError(exc.message, where=f"{self.where} (records from {self.offset + 1})",
+                                hint="fix the WKT, or run with --invalid skip") from None
+        iris = pa.array(iris, pa.string()) if not isinstance(iris, pa.Array) else iris
+        distinct = [i for i in pc.unique(iris).to_pylist() if i is not None]
+        if not distinct:
+            return geoms, self.source_crs
+        if len(distinct) == 1 and self.source_crs is not None and distinct[0] == crslib.CRS84_IRI:
+            # no IRI in the text: the source's declared CRS applies
+            return geoms, self.source_crs
+        target = crslib.iri_to_crs(distinct[0])
+        for iri in distinct[1:]:
+            sel = pc.equal(iris, iri).to_numpy(zero_copy_only=False)
+            geoms[sel] = crslib.reproject(geoms[sel], crslib.iri_to_crs(iri), target)
+        return geoms, target
+
+    def _check(self, geoms: np.ndarray) -> np.ndarray:
+        present = ~shapely.is_missing(geoms)
+        invalid = present & ~shapely.is_valid(geoms)
+        if not invalid.any():
+            return geoms
+        first = int(np.flatnonzero(invalid)[0])
+        if self.invalid == "fail":
+            reason = shapely.is_valid_reason(geoms[first])
+            raise EolinkedError(f"invalid geometry in record {self.offset + first + 1}: {reason}",
+                                where=self.where,
+                                hint="run with --invalid repair (make_valid) or --invalid skip")
+        geoms = geoms.copy()
+        count = int(invalid.sum())
+        if self.invalid == "repair":
+            geoms[invalid] = shapely.make_valid(geoms[invalid])
+        else:
+            geoms[invalid] = None
+        self.report[self.invalid] = self.report.get(self.invalid, 0) + count
+        self.report.setdefault("first_invalid_record", self.offset + first + 1)
+        return geoms
+
+    def wkt_lexical(self, ref: str) -> pa.Array:
+        geoms, crs = self.geoms(ref)
+        return literals.wkt_literals(geoms, crs)

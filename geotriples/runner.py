@@ -1,0 +1,182 @@
+"""The local engine: run a mapping over its sources into one output file, on N processes."""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+from tqdm import tqdm
+
+from eolinked import vocab
+from eolinked.crs import iri_to_crs
+from eolinked.errors import EolinkedError
+
+from .executor import Executor, Options, required_refs
+from .geometry import INVALID_POLICIES
+from .model import Mapping, RefObjectMap
+from .parser import load_mapping
+from .sources import open_source, resolve_path
+from .writer import TripleWriter, format_for
+
+_MAPPING_NS = (vocab.RML, vocab.RR, vocab.RML_LEGACY, vocab.QL, vocab.FNML, vocab.FNO, vocab.RRX, vocab.RRXF)
+
+
+@dataclass
+class Summary:
+    output: str
+    format: str
+    records: int = 0
+    triples: int = 0
+    seconds: float = 0.0
+    report: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        rate = self.triples / self.seconds if self.seconds else 0.0
+        text = (f"wrote {self.triples:,} triples from {self.records:,} records to {self.output} "
+                f"({self.format}) in {self.seconds:.1f} s ({rate:,.0f} triples/s)")
+        for key in ("repair", "skip"):
+            if self.report.get(key):
+                verb = "repaired" if key == "repair" else "skipped"
+                text += (f"; {verb} {self.report[key]} invalid geometries "
+                         f"(first at record {self.report['first_invalid_record']})")
+        return text
+
+
+def transform(mapping_path: str, output: str, *, fmt: str | None = None,
+              overrides: dict[str, str] | None = None, base_iri: str | None = None,
+              target_crs: str | None = None, source_crs: str | None = None, invalid: str = "repair",
+              processes: int = 1, batch_size: int = 65536, progress: bool | None = None) -> Summary:
+    """Run the RML mapping at ``mapping_path`` and write its triples to ``output``."""
+    start = time.perf_counter()
+    if invalid not in INVALID_POLICIES:
+        raise EolinkedError(f"unknown --invalid policy {invalid!r}", hint=f"choose {', '.join(INVALID_POLICIES)}")
+    mapping = load_mapping(mapping_path, base_iri)
+    fmt = format_for(output, fmt)
+    options = Options(base_iri=mapping.base_iri, invalid=invalid, quads=fmt in ("nq",),
+                      batch_size=batch_size,
+                      target_crs=_crs(target_crs), prefixes=mapping_prefixes(mapping) if fmt == "ttl" else {})
+    sources = open_sources(mapping, overrides or {}, _crs(source_crs))
+    executor = Executor(mapping, options)
+    for tm in mapping.triples_maps.values():
+        sources[tm.id].check(sorted(required_refs(mapping, tm)), tm.name)
+    prepare_joins(mapping, executor, sources)
+    summary = Summary(output, fmt)
+    for note in {getattr(s, "note", None) for s in sources.values()} - {None}:
+        summary.notes.append(note)
+    with TripleWriter(output, fmt, options.prefixes) as writer:
+        for tm in mapping.triples_maps.values():
+            summary.records += _run_map(executor, tm, sources[tm.id], writer, processes, progress)
+    summary.triples = writer.count
+    summary.seconds = time.perf_counter() - start
+    summary.report = options.report
+    return summary
+
+
+def _crs(text):
+    if not text:
+        return None
+    import pyproj
+
+    return iri_to_crs(text) if text.startswith("http") else pyproj.CRS.from_user_input(text)
+
+
+def mapping_prefixes(mapping: Mapping) -> dict[str, str]:
+    out = dict(vocab.PREFIXES)
+    for prefix, ns in mapping.prefixes.items():
+        if prefix and not ns.startswith(_MAPPING_NS):
+            out[prefix] = ns
+    return out
+
+
+def open_sources(mapping: Mapping, overrides, source_crs) -> dict:
+    base = os.path.dirname(os.path.abspath(mapping.path))
+    opened, by_ls = {}, {}
+    for tm in mapping.triples_maps.values():
+        path = resolve_path(tm.source, base, overrides)
+        key = (tm.source, path)
+        if key not in by_ls:
+            by_ls[key] = open_source(tm.source, path, source_crs)
+        opened[tm.id] = by_ls[key]
+    return opened
+
+
+def prepare_joins(mapping: Mapping, executor: Executor, sources) -> None:
+    for tm in mapping.triples_maps.values():
+        for pom in tm.poms:
+            for om in pom.objects:
+                if isinstance(om, RefObjectMap) and (om.joins or mapping.triples_maps[om.parent].source != tm.source):
+                    parent = mapping.triples_maps[om.parent]
+                    src = sources[parent.id]
+                    src.check(sorted({r for _, pm in om.joins for r in pm.references}
+                                     | set(parent.subject.references)), parent.name)
+                    executor.build_parent_index(tm, om, parent, src)
+
+
+# -- parallel execution: workers inherit the executor by fork ---------------------
+_WORKER: dict = {}
+
+
+def _work(task):
+    tm_id, table, offset, types = task
+    from .sources.base import Batch
+
+    executor, sources = _WORKER["executor"], _WORKER["sources"]
+    executor.options.report.clear()
+    tm = executor.mapping.triples_maps[tm_id]
+    arrays = executor.lines(tm, sources[tm_id], Batch(table, offset, types))
+    count = sum(len(a) for a in arrays)
+    data = pa.concat_arrays([a.cast(pa.string()) for a in arrays]) if arrays else None
+    from .writer import raw_bytes
+
+    return (bytes(raw_bytes(data)) if data is not None else b""), count, table.num_rows, dict(executor.options.report)
+
+
+def _run_map(executor, tm, source, writer, processes, progress) -> int:
+    refs = sorted(required_refs(executor.mapping, tm))
+    total = getattr(source, "feature_count", None)
+    bar = tqdm(total=total, unit=" rec", desc=tm.name[:30], disable=(not sys.stderr.isatty()) if progress is None
+               else not progress, file=sys.stderr, leave=False)
+    records = 0
+    batches = source.batches(refs, executor.options.batch_size)
+    try:
+        if processes <= 1:
+            for batch in batches:
+                writer.write(executor.lines(tm, source, batch))
+                records += batch.table.num_rows
+                bar.update(batch.table.num_rows)
+            return records
+        _WORKER.update(executor=executor, sources={tm.id: source})
+        ctx = mp.get_context("fork")
+        tasks = ((tm.id, b.table, b.offset, b.types) for b in batches)
+        with ctx.Pool(processes) as pool:
+            pending: deque = deque()
+            for task in tasks:  # at most 2 batches per process in flight: memory stays bounded
+                pending.append(pool.apply_async(_work, (task,)))
+                while len(pending) >= 2 * processes or (pending and pending[0].ready()):
+                    records += _collect(pending.popleft().get(), writer, bar, executor)
+            while pending:
+                records += _collect(pending.popleft().get(), writer, bar, executor)
+        return records
+    finally:
+        bar.close()
+
+
+def _collect(result, writer, bar, executor) -> int:
+    data, count, n, report = result
+    writer.write_bytes(data, count)
+    bar.update(n)
+    _merge_report(executor.options.report, report)
+    return n
+
+
+def _merge_report(into: dict, part: dict) -> None:
+    for key, value in part.items():
+        if key == "first_invalid_record":
+            into[key] = min(into.get(key, value), value)
+        else:
+            into[key] = into.get(key, 0) + value

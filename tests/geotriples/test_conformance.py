@@ -1,0 +1,70 @@
+"""The kg-construct RML test cases (legacy rml.io CSV/JSON, RML-Core, RML-FNML), read in place."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+import rdflib
+from rdflib.compare import isomorphic
+
+from eolinked.errors import EolinkedError
+from geotriples.runner import transform
+
+RML = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "rml"
+
+# cases we fail, with the reason (also listed in README.md)
+KNOWN_FAILURES: dict[str, str] = {}
+
+
+def _cases():
+    if not RML.is_dir():
+        return []
+    out = []
+    for suite in ("legacy", "core", "fnml"):
+        root = RML / suite
+        meta = root / "metadata.csv" if (root / "metadata.csv").exists() else root / "test-cases" / "metadata.csv"
+        rows = {}
+        with open(meta, newline="") as fh:
+            for row in csv.DictReader(fh):
+                case = row.get("RML id") or row.get("ID")
+                error = row.get("error expected?") or row.get("error") or "false"
+                rows[case] = (error.strip().lower() == "true", row.get("base_iri") or None)
+        for case_dir in sorted((root / "test-cases").glob("RML*")):
+            if suite == "legacy" and not case_dir.name.endswith(("-CSV", "-JSON")):
+                continue
+            error, base = rows.get(case_dir.name, (not (case_dir / "output.nq").exists(), None))
+            marks = [pytest.mark.xfail(reason=KNOWN_FAILURES[case_dir.name], strict=True)] \
+                if case_dir.name in KNOWN_FAILURES else []
+            out.append(pytest.param(case_dir, error, base, id=f"{suite}/{case_dir.name}", marks=marks))
+    return out
+
+
+def _dataset(path: Path):
+    ds = rdflib.Dataset()
+    ds.parse(path, format="nquads")
+    return {str(g.identifier): g for g in ds.graphs() if len(g)}
+
+
+def _same(expected: Path, actual: Path) -> bool:
+    try:
+        exp, act = _dataset(expected), _dataset(actual)
+    except Exception:  # unsafe IRIs rdflib refuses: compare the normalised lines
+        norm = lambda p: sorted(" ".join(line.split()) for line in p.read_text().splitlines() if line.strip())
+        return norm(expected) == norm(actual)
+    if set(exp) != set(act):
+        return False
+    return all(isomorphic(exp[k], act[k]) for k in exp)
+
+
+@pytest.mark.skipif(not RML.is_dir(), reason="../shared/conformance/rml is not there (CI has it)")
+@pytest.mark.parametrize("case_dir,error,base", _cases())
+def test_rml_case(case_dir: Path, error: bool, base: str | None, tmp_path):
+    out = tmp_path / "out.nq"
+    if error:
+        with pytest.raises(EolinkedError):
+            transform(str(case_dir / "mapping.ttl"), str(out), base_iri=base)
+        assert not out.exists(), "a failed run must not leave an output file"
+        return
+    transform(str(case_dir / "mapping.ttl"), str(out), base_iri=base)
+    assert _same(case_dir / "output.nq", out), out.read_text()
