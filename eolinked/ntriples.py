@@ -48,20 +48,26 @@ def escape_literal(arr: pa.Array) -> pa.Array:
     return arr
 
 
-def iri_safe(arr: pa.Array) -> pa.Array:
-    """Percent-encode every character outside RFC 3987 iunreserved (the R2RML IRI-safe form)."""
-    needs = pc.match_substring_regex(arr, _NOT_IUNRESERVED)
+def iri_safe(arr: pa.Array, keep_ucs: bool = True) -> pa.Array:
+    """Percent-encode every character outside RFC 3987 iunreserved (the R2RML IRI-safe form);
+    with ``keep_ucs=False`` non-ASCII characters are encoded too (URI-safe)."""
+    needs = pc.match_substring_regex(arr, _NOT_IUNRESERVED if keep_ucs else "[^A-Za-z0-9._~-]")
     if not pc.any(needs).as_py():
         return arr
     bad = pc.filter(arr, needs)
     chars = set("".join(bad.to_pylist()))
-    offending = sorted(c for c in chars if not _is_iunreserved(c))
+    offending = sorted(c for c in chars if not (_is_iunreserved(c) and (keep_ucs or c.isascii())))
     # '%' first, so that the escapes we add are not encoded again
     offending.sort(key=lambda c: c != "%")
     out = arr
     for c in offending:
         out = pc.replace_substring(out, c, quote(c, safe=""))
     return out
+
+
+def uri_safe(arr: pa.Array) -> pa.Array:
+    """Percent-encode all but ASCII unreserved characters (RML-Core rml:URI)."""
+    return iri_safe(arr, keep_ucs=False)
 
 
 def _is_iunreserved(c: str) -> bool:

@@ -47,7 +47,7 @@ class Executor:
         geometry = GeometryColumn(batch.table, geo_refs, source.crs, self.options.target_crs,
                                   self.options.invalid, source.path, batch.offset, self.options.report)
         return Context(batch, tm.name, source.path, tm.base_iri or self.options.base_iri,
-                       tm.natural_datatypes, geometry)
+                       tm.natural_datatypes, geometry, self.options.report)
 
     def lines(self, tm: TriplesMap, source: Source, batch: Batch) -> list[pa.Array]:
         ctx = self.context(tm, source, batch)

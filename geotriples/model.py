@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-IRI, UNSAFE_IRI, BLANK, LITERAL = "iri", "unsafe_iri", "blank", "literal"
+IRI, URI, UNSAFE_IRI, BLANK, LITERAL = "iri", "uri", "unsafe_iri", "blank", "literal"
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class TermMap:
 
     kind: str  # "constant" | "reference" | "template" | "function" | "blank"
     constant: str | None = None  # N-Triples term for constants
+    lexical: str | None = None  # a constant's IRI or lexical form, as function input or join key
     reference: str | None = None
     template: Template | None = None
     function: FunctionCall | None = None

@@ -14,7 +14,7 @@ from rdflib.collection import Collection
 from eolinked import vocab
 from eolinked.errors import EolinkedError
 
-from .model import (BLANK, IRI, LITERAL, UNSAFE_IRI, FunctionCall, LogicalSource, Mapping,
+from .model import (BLANK, IRI, LITERAL, UNSAFE_IRI, URI, FunctionCall, LogicalSource, Mapping,
                     PredicateObjectMap, RefObjectMap, TermMap, TriplesMap)
 from .templates import parse_template
 
@@ -23,11 +23,11 @@ RDF_TYPE = URIRef(vocab.RDF_TYPE)
 CSVW = "http://www.w3.org/ns/csvw#"
 DEFAULT_BASE = "http://example.com/base/"
 _RENAMES = {"column": "reference", "ArgumentMap": "Input"}
-_TERM_TYPES = {"IRI": IRI, "URI": IRI, "UnsafeIRI": UNSAFE_IRI, "UnsafeURI": UNSAFE_IRI,
+_TERM_TYPES = {"IRI": IRI, "URI": URI, "UnsafeIRI": UNSAFE_IRI, "UnsafeURI": UNSAFE_IRI,
                "BlankNode": BLANK, "Literal": LITERAL}
 _VECTOR_EXT = {".shp", ".gpkg", ".geojson", ".geojsonl", ".geojsons", ".fgb", ".gml", ".kml",
                ".pbf", ".gdb", ".sqlite"}
-_LANG = re.compile(r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$")
+_LANG = re.compile(r"^([a-zA-Z]{2,3}|[xXiI])(-[a-zA-Z0-9]{1,8})*$")
 
 
 def load_mapping(path: str, base_iri: str | None = None) -> Mapping:
@@ -236,7 +236,8 @@ class MappingReader:
 
     def graph_maps(self, node) -> list[TermMap]:
         maps = [self.term_map(n, "graph") for n in self.g.objects(node, R.graphMap)]
-        maps += [self._constant_shortcut(c, "graph") for c in self.g.objects(node, R.graph)]
+        maps += [self.term_map(c, "graph") if isinstance(c, BNode) else self._constant_shortcut(c, "graph")
+                 for c in self.g.objects(node, R.graph)]
         return maps
 
     def ref_object_map(self, node) -> RefObjectMap:
@@ -322,9 +323,12 @@ class MappingReader:
         if position == "subject" and tm.term_type == LITERAL:
             raise self.error(node, "makes literal subjects; subjects are IRIs or blank nodes",
                              hint="remove rml:termType rml:Literal from the subject map")
-        if position == "predicate" and tm.term_type not in (IRI, UNSAFE_IRI):
+        if position == "predicate" and tm.term_type not in (IRI, URI, UNSAFE_IRI):
             raise self.error(node, "makes non-IRI predicates; predicates must be IRIs")
-        if position == "graph" and tm.term_type not in (IRI, UNSAFE_IRI):
+        if position == "graph" and tm.term_type not in (IRI, URI, UNSAFE_IRI):
+            if not self.natural:  # legacy RML: a data error, whose triples are left out
+                tm.kind, tm.term_type, tm.reference, tm.template = "none", IRI, None, None
+                return
             raise self.error(node, "makes non-IRI graph names; named graphs must be IRIs")
         if (tm.datatype or tm.language or tm.datatype_map or tm.language_map) and tm.term_type != LITERAL:
             raise self.error(node, "sets a datatype or language on a term that is not a literal")
@@ -357,20 +361,20 @@ class MappingReader:
     def _check_lang(self, lang: str, node) -> str:
         if not _LANG.match(lang):
             raise self.error(node, f"has invalid language tag {lang!r}", hint="use a BCP 47 tag such as 'en' or 'de-AT'")
-        return lang.lower()
+        return lang
 
     def _constant_map(self, value, term_type, position, where, node=None) -> TermMap:
         if isinstance(value, URIRef):
-            if term_type not in (None, IRI, UNSAFE_IRI):
+            if term_type not in (None, IRI, URI, UNSAFE_IRI):
                 raise self.error(node, f"has an IRI constant but rml:termType {term_type}")
-            return TermMap("constant", constant=f"<{value}>", term_type=IRI, node=where)
+            return TermMap("constant", constant=f"<{value}>", lexical=str(value), term_type=IRI, node=where)
         if isinstance(value, BNode):
             raise self.error(node or value, "has a blank node as constant; use an IRI or a literal")
         if position in ("subject", "predicate", "graph"):
             raise self.error(node or value, f"has a literal constant in {position} position; it must be an IRI")
         if term_type not in (None, LITERAL):
             raise self.error(node, f"has a literal constant but rml:termType {term_type}")
-        return TermMap("constant", constant=value.n3(), term_type=LITERAL, node=where)
+        return TermMap("constant", constant=value.n3(), lexical=str(value), term_type=LITERAL, node=where)
 
     # -- functions -------------------------------------------------------------
     def function_execution(self, node, owner) -> FunctionCall:

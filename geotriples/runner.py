@@ -44,6 +44,8 @@ class Summary:
                 verb = "repaired" if key == "repair" else "skipped"
                 text += (f"; {verb} {self.report[key]} invalid geometries "
                          f"(first at record {self.report['first_invalid_record']})")
+        if self.report.get("invalid_iri"):
+            text += f"; left out {self.report['invalid_iri']} invalid IRIs (legacy RML data errors)"
         return text
 
 

@@ -13,11 +13,11 @@ from eolinked.vocab import WKT_LITERAL
 
 from .functions import call_function
 from .geometry import GeometryColumn
-from .model import BLANK, IRI, LITERAL, UNSAFE_IRI, TermMap
+from .model import BLANK, IRI, LITERAL, UNSAFE_IRI, URI, TermMap
 from .sources.base import ROW, Batch
 from .values import Values, combine, constant, mask
 
-_LANG = r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$"
+_LANG = r"^([a-zA-Z]{2,3}|[xXiI])(-[a-zA-Z0-9]{1,8})*$"
 
 
 @dataclass
@@ -30,6 +30,7 @@ class Context:
     base_iri: str
     natural: bool
     geometry: GeometryColumn
+    report: dict = field(default_factory=dict)
     cache: dict = field(default_factory=dict)
 
     @property
@@ -40,11 +41,11 @@ class Context:
 def raw_values(tm: TermMap, ctx: Context) -> Values:
     """The lexical values a term map yields (before it becomes a term)."""
     if tm.kind == "constant":
-        return constant(tm.constant)
+        return constant(tm.lexical)
     if tm.kind == "reference":
         return reference_values(tm.reference, ctx)
     if tm.kind == "template":
-        safe = {IRI: ntriples.iri_safe, BLANK: ntriples.blank_label}.get(tm.term_type)
+        safe = {IRI: ntriples.iri_safe, URI: ntriples.uri_safe, BLANK: ntriples.blank_label}.get(tm.term_type)
         parts = []
         for kind, text in tm.template.parts:
             if kind == "text":
@@ -106,7 +107,7 @@ def term_values(tm: TermMap, ctx: Context) -> Values:
 
 
 def _make_terms(tm: TermMap, raw: Values, ctx: Context) -> Values:
-    if tm.term_type in (IRI, UNSAFE_IRI):
+    if tm.term_type in (IRI, URI, UNSAFE_IRI):
         return _apply(raw, lambda a: _iris(a, tm, ctx))
     if tm.term_type == BLANK:
         return _apply(raw, lambda a: ntriples.wrap(ntriples.blank_label(a), "_:", ""))
@@ -118,9 +119,13 @@ def _iris(arr: pa.Array, tm: TermMap, ctx: Context) -> pa.Array:
     absolute = ntriples.is_absolute_iri(arr)
     if not pc.all(pc.fill_null(absolute, True)).as_py():
         arr = pc.if_else(absolute, arr, ntriples.wrap(arr, ctx.base_iri, ""))
-    if tm.term_type == IRI:
+    if tm.term_type in (IRI, URI):
         bad = pc.fill_null(ntriples.invalid_iris(arr), False)
-        if pc.any(bad).as_py():
+        if pc.any(bad).as_py() and not ctx.natural:
+            # legacy RML (R2RML): a data error leaves the term out; counted in the report
+            ctx.report["invalid_iri"] = ctx.report.get("invalid_iri", 0) + pc.sum(bad).as_py()
+            arr = pc.if_else(bad, pa.scalar(None, pa.string()), arr)
+        elif pc.any(bad).as_py():
             i = pc.index(bad, True).as_py()
             raise EolinkedError(
                 f"triples map {ctx.tm_name} makes an invalid IRI {arr[i].as_py()!r} "
@@ -135,7 +140,7 @@ def _literals(tm: TermMap, raw: Values, ctx: Context) -> Values:
         tags = raw_values(sub, ctx)
         if tm.language_map is not None:
             _check_languages(tags, ctx)
-            tags = _apply(tags, lambda a: ntriples.wrap(pc.utf8_lower(a), "@", ""))
+            tags = _apply(tags, lambda a: ntriples.wrap(a, "@", ""))
         else:
             tags = _apply(tags, lambda a: ntriples.wrap(_iris(a, sub, ctx), "^^", ""))
         return combine([raw, tags], lambda a: pc.binary_join_element_wise(

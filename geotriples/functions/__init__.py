@@ -21,6 +21,10 @@ def call_function(call, ctx, evaluate) -> Values:
         raise EolinkedError(f"triples map {ctx.tm_name} calls unknown function <{call.function}>",
                             where=ctx.source_path, hint=f"functions eolinked knows: {known}")
     impl, params = entry
+    if call.output is not None and call.output not in text.OUTPUTS:
+        raise EolinkedError(f"function <{call.function}> has no output <{call.output}>",
+                            where=ctx.source_path, hint="use rml:return with the function's declared output, "
+                                                        "e.g. grel:stringOut")
     names = [p for p, _ in call.inputs]
     unknown = [p for p in names if p not in params and not p.startswith("arg")]
     if unknown:

@@ -12,7 +12,7 @@ from eolinked.vocab import GREL, IDLAB_FN, XSD
 
 def _text(v):
     if isinstance(v, pa.Scalar):
-        return pa.array([v.as_py()], pa.string()) if v.is_valid else pa.nulls(1, pa.string())
+        return pa.scalar(None if not v.is_valid else str(v.as_py()), pa.string())
     return ntriples.as_text(v)
 
 
@@ -66,7 +66,10 @@ def escape(a):
 
 
 def to_upper_url(a):
-    return pc.utf8_upper(_text(a[IDLAB_FN + "str"])), None
+    """IDLab toUpperCaseURL: upper-case, with ``http://`` prepended when there is no scheme."""
+    up = pc.utf8_upper(_text(a[IDLAB_FN + "str"]))
+    has_scheme = pc.match_substring_regex(up, "^[A-Z][A-Z0-9+.-]*://")
+    return pc.if_else(has_scheme, up, pc.binary_join_element_wise("http://", up, "")), None
 
 
 def equal(a):
@@ -77,6 +80,9 @@ def equal(a):
 def always_abc(a):
     return pa.scalar("ABC"), None
 
+
+OUTPUTS = {GREL + "stringOut", GREL + "output_number", GREL + "output_bool", GREL + "output_string",
+           IDLAB_FN + "_stringOut", IDLAB_FN + "_boolOut", IDLAB_FN + "_output"}
 
 FUNCTIONS = {
     GREL + "toUpperCase": (upper, [GREL + "valueParam"]),

@@ -10,6 +10,7 @@ import json
 from functools import lru_cache
 
 import pyarrow as pa
+from jsonpath_ng import Fields
 from jsonpath_ng import parse as jsonpath_parse
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 
@@ -23,10 +24,12 @@ _TYPES = {bool: XSD + "boolean", int: XSD + "integer", float: XSD + "double"}
 
 @lru_cache(maxsize=1024)
 def compile_path(expr: str):
-    """Compile a JSONPath (a bare key such as ``Name`` works too)."""
+    """Compile a JSONPath (a bare key such as ``Name`` or ``Country Code`` works too)."""
     try:
         return jsonpath_parse(expr)
     except (JsonPathLexerError, JsonPathParserError, Exception) as exc:
+        if not expr.startswith("$"):
+            return Fields(expr)
         raise EolinkedError(f"invalid JSONPath {expr!r}: {exc}",
                             hint="write paths such as $.name or $.items[*].id") from None
 
