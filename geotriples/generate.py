@@ -58,7 +58,10 @@ def _schema(path: str, layer: str | None, wkt_column: str | None):
     def column(name):
         return pa.chunked_array([t.column(name) for t in read_vector(path, info.layer, columns=[name])])
 
-    return "vector", dict(info.fields), GEOMETRY_REF, _id_column(info.fields, column), info.layer
+    from .sources.vector import list_layers
+
+    shown_layer = info.layer if layer or len(list_layers(path)) > 1 else None
+    return "vector", dict(info.fields), GEOMETRY_REF, _id_column(info.fields, column), shown_layer
 
 
 def _id_column(fields: dict, column) -> str:

@@ -183,7 +183,7 @@ class MappingReader:
             enc = self.one(src, R.encoding)
             if enc is not None:
                 options["encoding"] = str(enc).rsplit("/", 1)[-1].replace("UTF-8", "utf-8")
-        kind = self._formulation(formulation, path)
+        kind = self._formulation(formulation, path, iterator)
         layer = None
         if kind in ("vector", "raster", "geoparquet") and iterator is not None:
             layer = str(iterator)
@@ -193,7 +193,7 @@ class MappingReader:
         return LogicalSource(path=path, formulation=kind, iterator=str(iterator) if iterator else None,
                              layer=layer, options=tuple(sorted(options.items())))
 
-    def _formulation(self, formulation, path: str) -> str:
+    def _formulation(self, formulation, path: str, iterator) -> str:
         name = str(formulation).rsplit("/", 1)[-1].rsplit("#", 1)[-1].lower() if formulation else ""
         ext = os.path.splitext(path.lower().removesuffix(".gz"))[1]
         if name == "csv":
@@ -211,8 +211,8 @@ class MappingReader:
             return "raster"
         if ext in _VECTOR_EXT:
             return "vector"
-        if ext == ".json":
-            return "jsonpath"
+        if ext == ".json":  # a JSONPath iterator means JSON; none, or a layer name, means GeoJSON
+            return "jsonpath" if iterator is not None and str(iterator).startswith("$") else "vector"
         raise EolinkedError(f"cannot tell how to read {path!r} (reference formulation {formulation})",
                             where=self.path,
                             hint="use rml:CSV, rml:JSONPath, or a geodata file (.shp, .gpkg, .geojson, .fgb, .parquet, .tif)")

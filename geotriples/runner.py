@@ -19,7 +19,7 @@ from .executor import Executor, Options, required_refs
 from .geometry import INVALID_POLICIES
 from .model import Mapping, RefObjectMap
 from .parser import load_mapping
-from .sources import open_source, resolve_path
+from .sources import ROW, open_source, resolve_path
 from .writer import TripleWriter, format_for
 
 _MAPPING_NS = (vocab.RML, vocab.RR, vocab.RML_LEGACY, vocab.QL, vocab.FNML, vocab.FNO, vocab.RRX, vocab.RRXF)
@@ -139,7 +139,7 @@ def _work(task):
 
 
 def _run_map(executor, tm, source, writer, processes, progress) -> int:
-    refs = sorted(required_refs(executor.mapping, tm))
+    refs = sorted(required_refs(executor.mapping, tm) - {ROW})
     total = getattr(source, "feature_count", None)
     bar = tqdm(total=total, unit=" rec", desc=tm.name[:30], disable=(not sys.stderr.isatty()) if progress is None
                else not progress, file=sys.stderr, leave=False)

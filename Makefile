@@ -1,0 +1,35 @@
+# make test / make demo create .venv when missing and install eolinked with everything it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: test demo install peers bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+demo: $(STAMP)
+	$(BIN)/eolinked demo -o demo-out
+
+# peer tools for benchmarks live in their own venv (morph-kgc pins older rdflib/pyoxigraph)
+$(VENV)-peers/.installed:
+	test -x $(VENV)-peers/bin/python || $(PYTHON) -m venv $(VENV)-peers
+	$(VENV)-peers/bin/python -m pip install --quiet "morph-kgc==2.10.0"
+	touch $@
+
+peers: $(VENV)-peers/.installed
+
+bench: $(STAMP) peers
+	$(BIN)/python benchmarks/transform.py
+
+clean:
+	rm -rf $(VENV) $(VENV)-peers demo-out benchmarks/data
