@@ -186,7 +186,7 @@ def reproject(geoms, src_crs, dst_crs) -> np.ndarray:
     """
     g = drop_m(geoms)
     src, dst = _key(src_crs), _key(dst_crs)
-    if src == dst or _crs(src) == _crs(dst):
+    if src == dst or _crs(src).equals(_crs(dst), ignore_axis_order=True):
         return g.copy()
     tr = _transformer(src, dst)
 

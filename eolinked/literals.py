@@ -48,14 +48,20 @@ def wkt_literals(geoms, crs) -> pa.Array:
 def exact_wkt(geoms: np.ndarray) -> np.ndarray:
     """WKT that parses back to exactly the same coordinates.
 
-    GEOS's writer is used for all geometries and checked by parsing back; the few whose
-    coordinates need more digits than GEOS writes are rewritten with Python's shortest exact floats.
+    GEOS writes 16 decimal places, which is exact for coordinates of magnitude >= 1; geometries
+    with a smaller non-zero coordinate are parsed back to check, and the few that differ are
+    rewritten with Python's shortest exact floats.
     """
     wkt = shapely.to_wkt(geoms, rounding_precision=-1, trim=True)
-    present = ~shapely.is_missing(geoms)
-    back = shapely.from_wkt(wkt)
-    bad = present & ~shapely.equals_exact(back, geoms, tolerance=0)
-    for i in np.flatnonzero(bad):
+    coords, index = shapely.get_coordinates(geoms, include_z=True, return_index=True)
+    small = np.abs(coords)
+    small = ((small < 1) & (small > 0)).any(axis=1)
+    risky = np.unique(index[small])
+    if not len(risky):
+        return wkt
+    back = shapely.from_wkt(wkt[risky])
+    bad = risky[~shapely.equals_exact(back, geoms[risky], tolerance=0)]
+    for i in bad:
         wkt[i] = _python_wkt(geoms[i])
     return wkt
 

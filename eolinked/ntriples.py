@@ -42,6 +42,8 @@ def _float_text(arr: pa.Array) -> pa.Array:
 
 def escape_literal(arr: pa.Array) -> pa.Array:
     """Escape backslash, quote, CR and LF for use inside ``"..."``."""
+    if not pc.any(pc.match_substring_regex(arr, r'[\\"\n\r]')).as_py():
+        return arr
     for raw, esc in _LITERAL_ESCAPES:
         if pc.any(pc.match_substring(arr, raw)).as_py():
             arr = pc.replace_substring(arr, raw, esc)

@@ -65,12 +65,14 @@ def _schema(path: str, layer: str | None, wkt_column: str | None):
 
 
 def _id_column(fields: dict, column) -> str:
-    """The first attribute that looks like an id and holds unique, non-null values; else record order."""
-    candidates = [c for c in fields if _ID_NAMES.match(c)] + list(fields)
+    """An identifier: the first id-like attribute (integer or string), else a string attribute,
+    holding unique non-null values; else the record number."""
+    def text(t):
+        return pa.types.is_string(t) or pa.types.is_large_string(t)
+
+    candidates = [c for c in fields if _ID_NAMES.match(c) and (pa.types.is_integer(fields[c]) or text(fields[c]))]
+    candidates += [c for c in fields if text(fields[c]) and c not in candidates]
     for name in candidates[:12]:
-        t = fields[name]
-        if not (pa.types.is_integer(t) or pa.types.is_string(t) or pa.types.is_large_string(t)):
-            continue
         values = column(name)
         if values.null_count == 0 and len(values) and pc.count_distinct(values).as_py() == len(values):
             return name

@@ -9,9 +9,9 @@ polygonising the whole raster at once.
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
+from itertools import chain
 from typing import Iterator
 
 import numpy as np
@@ -145,7 +145,12 @@ def _polygonise(codes, valid, r0, connectivity, lookup):
     values = np.array([v for _, v in items], dtype=np.float64).astype(np.int64)
     if lookup is not None:
         values = lookup[values]
-    geoms = shapely.get_parts(shapely.from_geojson(json.dumps({"type": "GeometryCollection", "geometries": dicts})))
+    rings = [ring for g in dicts for ring in g["coordinates"]]
+    ring_sizes = np.fromiter(map(len, rings), np.int64, len(rings))
+    poly_sizes = np.fromiter((len(g["coordinates"]) for g in dicts), np.int64, len(dicts))
+    xy = np.fromiter(chain.from_iterable(chain.from_iterable(rings)), np.float64, 2 * int(ring_sizes.sum()))
+    offsets = (np.r_[0, np.cumsum(ring_sizes)], np.r_[0, np.cumsum(poly_sizes)])
+    geoms = shapely.from_ragged_array(shapely.GeometryType.POLYGON, xy.reshape(-1, 2), offsets)
     return geoms, values, dicts
 
 
