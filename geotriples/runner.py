@@ -20,7 +20,8 @@ from .geometry import INVALID_POLICIES
 from .model import Mapping, RefObjectMap
 from .parser import load_mapping
 from .sources import ROW, open_source, resolve_path
-from .writer import TripleWriter, format_for
+from .sources.base import Batch
+from .writer import TripleWriter, format_for, raw_bytes
 
 _MAPPING_NS = (vocab.RML, vocab.RR, vocab.RML_LEGACY, vocab.QL, vocab.FNML, vocab.FNO, vocab.RRX, vocab.RRXF)
 
@@ -123,19 +124,30 @@ def prepare_joins(mapping: Mapping, executor: Executor, sources) -> None:
 _WORKER: dict = {}
 
 
-def _work(task):
-    tm_id, table, offset, types = task
-    from .sources.base import Batch
-
-    executor, sources = _WORKER["executor"], _WORKER["sources"]
+def _work_partition(task):
+    """Read one partition of a source, transform it, and write its lines to a part file."""
+    tm_id, spec, refs, part_path = task
+    executor, source = _WORKER["executor"], _WORKER["source"]
     executor.options.report.clear()
     tm = executor.mapping.triples_maps[tm_id]
-    arrays = executor.lines(tm, sources[tm_id], Batch(table, offset, types))
-    count = sum(len(a) for a in arrays)
-    data = pa.concat_arrays([a.cast(pa.string()) for a in arrays]) if arrays else None
-    from .writer import raw_bytes
+    count = records = 0
+    with open(part_path, "wb", buffering=1 << 22) as fh:
+        for batch in source.read_partition(spec, refs, executor.options.batch_size):
+            for arr in executor.lines(tm, source, batch):
+                fh.write(raw_bytes(arr))
+                count += len(arr)
+            records += batch.table.num_rows
+    return part_path, count, records, dict(executor.options.report)
 
-    return (bytes(raw_bytes(data)) if data is not None else b""), count, table.num_rows, dict(executor.options.report)
+
+def _work_batch(task):
+    """Transform one batch read by the parent (sources that cannot be split)."""
+    tm_id, table, offset, types = task
+    executor, source = _WORKER["executor"], _WORKER["source"]
+    executor.options.report.clear()
+    arrays = executor.lines(executor.mapping.triples_maps[tm_id], source, Batch(table, offset, types))
+    data = b"".join(bytes(raw_bytes(a)) for a in arrays)
+    return data, sum(len(a) for a in arrays), table.num_rows, dict(executor.options.report)
 
 
 def _run_map(executor, tm, source, writer, processes, progress) -> int:
@@ -144,21 +156,24 @@ def _run_map(executor, tm, source, writer, processes, progress) -> int:
     bar = tqdm(total=total, unit=" rec", desc=tm.name[:30], disable=(not sys.stderr.isatty()) if progress is None
                else not progress, file=sys.stderr, leave=False)
     records = 0
-    batches = source.batches(refs, executor.options.batch_size)
     try:
-        if processes <= 1:
-            for batch in batches:
+        specs = source.partitions(processes * 2, executor.options.batch_size) if processes > 1 else None
+        if processes <= 1 or (specs is not None and len(specs) < 2):
+            for batch in source.batches(refs, executor.options.batch_size):
                 writer.write(executor.lines(tm, source, batch))
                 records += batch.table.num_rows
                 bar.update(batch.table.num_rows)
             return records
-        _WORKER.update(executor=executor, sources={tm.id: source})
-        ctx = mp.get_context("fork")
-        tasks = ((tm.id, b.table, b.offset, b.types) for b in batches)
-        with ctx.Pool(processes) as pool:
+        _WORKER.update(executor=executor, source=source)
+        if specs is None:
+            tasks = ((_work_batch, (tm.id, b.table, b.offset, b.types))
+                     for b in source.batches(refs, executor.options.batch_size))
+        else:
+            tasks = ((_work_partition, (tm.id, spec, refs, writer.part_path(i))) for i, spec in enumerate(specs))
+        with mp.get_context("fork").Pool(processes) as pool:
             pending: deque = deque()
-            for task in tasks:  # at most 2 batches per process in flight: memory stays bounded
-                pending.append(pool.apply_async(_work, (task,)))
+            for fn, task in tasks:  # at most 2 tasks per process in flight: memory stays bounded
+                pending.append(pool.apply_async(fn, (task,)))
                 while len(pending) >= 2 * processes or (pending and pending[0].ready()):
                     records += _collect(pending.popleft().get(), writer, bar, executor)
             while pending:
@@ -170,7 +185,10 @@ def _run_map(executor, tm, source, writer, processes, progress) -> int:
 
 def _collect(result, writer, bar, executor) -> int:
     data, count, n, report = result
-    writer.write_bytes(data, count)
+    if isinstance(data, bytes):
+        writer.write_bytes(data, count)
+    else:
+        writer.append_part(data, count)
     bar.update(n)
     _merge_report(executor.options.report, report)
     return n

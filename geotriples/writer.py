@@ -1,9 +1,11 @@
 """Output: N-Triples, N-Quads or Turtle (optionally gzip), streamed to a temporary file then renamed."""
 from __future__ import annotations
 
+import glob
 import gzip
 import os
 import re
+import shutil
 import sys
 import tempfile
 
@@ -84,6 +86,20 @@ class TripleWriter:
                 self._fh.write(raw_bytes(arr))
                 self.count += len(arr)
 
+    def part_path(self, i: int) -> str:
+        """A scratch file beside the output, for a worker's share of it."""
+        directory = os.path.dirname(os.path.abspath(self.path)) if self.path != "-" else tempfile.gettempdir()
+        return os.path.join(directory, f".eolinked-{os.getpid()}-{id(self)}-{i}.part")
+
+    def append_part(self, part: str, count: int) -> None:
+        """Append a worker's part file (then delete it)."""
+        try:
+            with open(part, "rb") as fh:
+                shutil.copyfileobj(fh, self._fh, 1 << 22)
+            self.count += count
+        finally:
+            os.remove(part)
+
     def write_bytes(self, data: bytes, count: int) -> None:
         self._fh.write(data)
         self.count += count
@@ -99,6 +115,8 @@ class TripleWriter:
         finally:
             if exc_type is None:
                 os.replace(self._tmp, self.path)
-            elif os.path.exists(self._tmp):
-                os.remove(self._tmp)
+            else:
+                for leftover in [self._tmp, *glob.glob(self.part_path(0)[:-len("0.part")] + "*.part")]:
+                    if os.path.exists(leftover):
+                        os.remove(leftover)
         return False

@@ -38,6 +38,13 @@ class Source:
     def batches(self, refs: list[str], batch_size: int) -> Iterator[Batch]:
         raise NotImplementedError
 
+    def partitions(self, parts: int, batch_size: int) -> list | None:
+        """Independent pieces for parallel workers (None: read it in one stream)."""
+        return None
+
+    def read_partition(self, spec, refs: list[str], batch_size: int) -> Iterator[Batch]:
+        raise NotImplementedError
+
     def resolve(self, ref: str) -> str:
         """Map a mapping's reference to a column name (overridden for aliases)."""
         return ref

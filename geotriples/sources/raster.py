@@ -25,9 +25,10 @@ from rasterio import features
 from rasterio.errors import RasterioIOError
 from rasterio.windows import Window
 
+from eolinked.crs import normalise_source_crs, reproject
 from eolinked.errors import EolinkedError
 
-from .base import Batch, Source
+from .base import ROW, Batch, Source
 
 GEOMETRY = "geometry"
 SCHEMA = pa.schema([("region", pa.string()), ("value", pa.int64()), ("pixel_count", pa.int64()),
@@ -75,9 +76,14 @@ def read_raster_classes(path, band: int = 1, batch_size: int = 65536, connectivi
     path = os.fspath(path)
     if connectivity not in (4, 8):
         raise EolinkedError(f"connectivity must be 4 or 8, not {connectivity!r}", where=path)
+    info = raster_info(path)
+    if not 1 <= band <= info.count:
+        raise EolinkedError(f"no band {band}", where=path, hint=f"the raster has {info.count} band(s)")
+    return _read(path, band, batch_size, connectivity, strip_rows, skip_values)
+
+
+def _read(path, band, batch_size, connectivity, strip_rows, skip_values):
     with _open(path) as ds:
-        if not 1 <= band <= ds.count:
-            raise EolinkedError(f"no band {band}", where=path, hint=f"the raster has {ds.count} band(s)")
         width, height = ds.width, ds.height
         if strip_rows is None:
             itemsize = np.dtype(ds.dtypes[band - 1]).itemsize
@@ -324,7 +330,8 @@ class RasterSource(Source):
         self.path = path
         self.band = band
         self.info = raster_info(path)
-        self.crs = self.info.crs
+        self.source_crs = self.info.crs
+        self.crs, self._reproject, self.note = normalise_source_crs(self.info.crs)
         self.geometry_columns = frozenset({GEOMETRY})
 
     def columns(self) -> list[str]:
@@ -334,9 +341,13 @@ class RasterSource(Source):
         return GEOMETRY if ref in self.ALIASES else ref
 
     def batches(self, refs, batch_size):
-        wanted = {r: self.resolve(r) for r in refs if self.resolve(r) in SCHEMA.names}
+        wanted = {r: self.resolve(r) for r in refs if r != ROW}  # ROW comes from the offset
         offset = 0
         for table in read_raster_classes(self.path, self.band, batch_size):
+            if self._reproject:  # custom CRS without an IRI: literals are written in CRS84
+                geoms = shapely.from_wkb(np.asarray(table.column(GEOMETRY).to_numpy(zero_copy_only=False)))
+                wkb = shapely.to_wkb(reproject(geoms, self.source_crs, self.crs), flavor="iso")
+                table = table.set_column(3, GEOMETRY, pa.array(wkb, pa.binary()))
             cols = {ref: table.column(col) for ref, col in wanted.items()}
-            yield Batch(pa.table(cols) if cols else table.select([]), offset)
+            yield Batch(pa.table(cols) if cols else pa.table({"__n": pa.nulls(table.num_rows)}), offset)
             offset += table.num_rows

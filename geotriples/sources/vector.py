@@ -1,23 +1,29 @@
-"""Vector geodata (Shapefile, GeoPackage, GeoJSON, FlatGeobuf, ... via pyogrio; GeoParquet via pyarrow)
-read in Arrow batches, geometry as ISO WKB in a column named ``geometry``."""
+"""Vector geodata (anything GDAL/OGR opens, plus GeoParquet) read in bounded Arrow batches.
+
+Every batch holds the requested attributes and a ``geometry`` column of ISO WKB (null when missing).
+"""
 from __future__ import annotations
 
 import json
 import os
 from dataclasses import dataclass
+from typing import Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pyogrio
 import pyproj
+from pyogrio.errors import DataLayerError, DataSourceError
 
 from eolinked.crs import normalise_source_crs, reproject
 from eolinked.errors import EolinkedError
 
-from .base import Batch, Source
+from .base import ROW, Batch, Source
 
 GEOMETRY = "geometry"
 ALIASES = ("the_geom", "geometry", "geom", "wkb_geometry", "shape")
+_PARQUET = (".parquet", ".geoparquet")
+_CRS84 = "OGC:CRS84"
 
 
 @dataclass
@@ -25,120 +31,207 @@ class VectorInfo:
     path: str
     layer: str | None
     crs: pyproj.CRS | None
-    fields: dict[str, pa.DataType]
+    fields: dict[str, pa.DataType]  # file order, geometry excluded
     geometry_type: str
     feature_count: int
-    geometry_name: str | None
+    geometry_name: str | None  # the file's own name for the geometry column
 
 
-def _is_parquet(path: str) -> bool:
-    return path.lower().endswith((".parquet", ".geoparquet"))
+def _is_parquet(path) -> bool:
+    return str(path).lower().endswith(_PARQUET)
 
 
-def list_layers(path: str) -> list[str]:
+def _check_exists(path: str) -> None:
+    if not path.startswith("/vsi") and not os.path.exists(path):
+        raise EolinkedError("no such file", where=path, hint="check the path (relative to the working directory)")
+
+
+def _gdal_error(path: str, exc: Exception) -> EolinkedError:
+    return EolinkedError(f"cannot read vector data: {exc}", where=path,
+                         hint="is this a vector format GDAL can open (Shapefile, GeoPackage, GeoJSON, "
+                              "FlatGeobuf, OSM PBF, ...)?")
+
+
+def list_layers(path) -> list[str]:
+    """Layer names of a vector file (GeoParquet has one layer, named after the file)."""
+    path = os.fspath(path)
+    _check_exists(path)
     if _is_parquet(path):
         return [os.path.splitext(os.path.basename(path))[0]]
-    return [str(name) for name, _ in pyogrio.list_layers(path)]
-
-
-def _geo_meta(path: str) -> dict:
-    meta = pq.read_schema(path).metadata or {}
-    if b"geo" not in meta:
-        raise EolinkedError("Parquet file has no GeoParquet 'geo' metadata", where=path,
-                            hint="write it as GeoParquet (geopandas to_parquet, or GDAL's Parquet driver)")
-    geo = json.loads(meta[b"geo"])
-    column = geo["primary_column"]
-    spec = geo["columns"][column]
-    if spec.get("encoding", "WKB").upper() != "WKB":
-        raise EolinkedError(f"GeoParquet geometry encoding {spec['encoding']!r} is not supported", where=path,
-                            hint="write the geometry column as WKB")
-    return {"column": column, "crs": pyproj.CRS.from_json_dict(spec["crs"]) if spec.get("crs") else
-            pyproj.CRS("OGC:CRS84"), "types": spec.get("geometry_types", [])}
-
-
-def vector_info(path: str, layer: str | None = None) -> VectorInfo:
-    """Layer, CRS, attribute types, geometry type and feature count of a vector file."""
-    _exists(path)
-    if _is_parquet(path):
-        geo = _geo_meta(path)
-        schema = pq.read_schema(path)
-        fields = {f.name: f.type for f in schema if f.name != geo["column"]}
-        return VectorInfo(path, list_layers(path)[0], geo["crs"], fields, ",".join(geo["types"]) or "Unknown",
-                          pq.ParquetFile(path).metadata.num_rows, geo["column"])
-    layer = _check_layer(path, layer)
     try:
-        info = pyogrio.read_info(path, layer=layer, force_feature_count=True)
-    except Exception as exc:
-        raise EolinkedError(f"cannot read: {exc}", where=path, hint="is it a vector file GDAL can open?") from None
-    with pyogrio.open_arrow(path, layer=layer, max_features=0, use_pyarrow=True) as (meta, reader):
-        schema = reader.schema
-    geom_name = meta.get("geometry_name") or "wkb_geometry"
-    fields = {f.name: f.type for f in schema if f.name != geom_name}
-    crs = pyproj.CRS(info["crs"]) if info.get("crs") else None
-    return VectorInfo(path, layer, crs, fields, info.get("geometry_type") or "Unknown",
-                      int(info.get("features") or 0), geom_name)
+        return [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    except (DataSourceError, DataLayerError, OSError) as exc:
+        raise _gdal_error(path, exc) from None
 
 
-def _exists(path: str) -> None:
-    if not path.startswith("/vsi") and not os.path.exists(path):
-        raise EolinkedError("no such file", where=path, hint="check the path")
-
-
-def _check_layer(path: str, layer: str | None) -> str | None:
+def _resolve_layer(path: str, layer) -> str:
     layers = list_layers(path)
     if layer is None:
-        return layers[0] if layers else None
-    if layer not in layers:
-        raise EolinkedError(f"no layer {layer!r}", where=path, hint="layers: " + ", ".join(layers))
-    return layer
+        if not layers:
+            raise EolinkedError("the file holds no layers", where=path)
+        return layers[0]
+    if isinstance(layer, int) and 0 <= layer < len(layers):
+        return layers[layer]
+    if str(layer) not in layers:
+        raise EolinkedError(f"no layer {layer!r}", where=path, hint="available layers: " + ", ".join(layers))
+    return str(layer)
 
 
-def read_vector(path: str, layer: str | None = None, columns: list[str] | None = None, batch_size: int = 65536,
-                skip_features: int = 0, max_features: int | None = None, encoding: str | None = None):
-    """Yield Arrow tables of the chosen attributes plus ``geometry`` (ISO WKB), in file order."""
-    _exists(path)
+def vector_info(path, layer=None) -> VectorInfo:
+    """Layer, CRS, attribute types, geometry type and feature count of a vector file."""
+    path = os.fspath(path)
+    layer = _resolve_layer(path, layer)
     if _is_parquet(path):
-        yield from _read_parquet(path, columns, batch_size, skip_features, max_features)
-        return
-    layer = _check_layer(path, layer)
-    kw = {"encoding": encoding} if encoding else {}
+        return _parquet_info(path, layer)
     try:
-        with pyogrio.open_arrow(path, layer=layer, columns=columns, batch_size=batch_size,
-                                skip_features=skip_features, max_features=max_features, use_pyarrow=True,
-                                **kw) as (meta, reader):
-            name = meta.get("geometry_name") or "wkb_geometry"
+        info = pyogrio.read_info(path, layer=layer, force_feature_count=True)
+        with pyogrio.open_arrow(path, layer=layer, batch_size=1, use_pyarrow=True) as (meta, reader):
+            schema = reader.schema
+    except (DataSourceError, DataLayerError, OSError) as exc:
+        raise _gdal_error(path, exc) from None
+    geom = _gdal_geometry_column(meta, schema)
+    fields = {f.name: f.type for f in schema if f.name != geom}
+    return VectorInfo(path, layer, pyproj.CRS.from_user_input(meta["crs"]) if meta["crs"] else None, fields,
+                      meta["geometry_type"] or "Unknown", int(info["features"]), meta["geometry_name"] or None)
+
+
+def _gdal_geometry_column(meta, schema) -> str | None:
+    name = meta["geometry_name"] or "wkb_geometry"
+    return name if name in schema.names else None
+
+
+def _check_columns(path, columns, fields) -> list[str] | None:
+    if columns is None:
+        return None
+    columns = list(dict.fromkeys(columns))
+    missing = [c for c in columns if c not in fields]
+    if missing:
+        raise EolinkedError(f"no attribute {', '.join(map(repr, missing))}", where=path,
+                            hint="attributes: " + ", ".join(fields))
+    return columns
+
+
+def _finish(table: pa.Table, geom: str | None, columns: list[str]) -> pa.Table:
+    """Attributes in the asked order plus a plain-binary ``geometry`` column."""
+    if geom is None:
+        wkb = pa.nulls(table.num_rows, pa.binary())
+    else:
+        wkb = table.column(geom)
+        if wkb.type != pa.binary():
+            wkb = wkb.cast(pa.binary())
+    out = table.select(columns)
+    if GEOMETRY in out.column_names:
+        raise EolinkedError(f"an attribute is named {GEOMETRY!r}, which clashes with the geometry column",
+                            hint="rename the attribute in the source file")
+    return out.append_column(pa.field(GEOMETRY, pa.binary()), wkb)
+
+
+def read_vector(path, layer=None, columns=None, batch_size: int = 65536, skip_features: int = 0,
+                max_features: int | None = None, encoding: str | None = None) -> Iterator[pa.Table]:
+    """Yield tables of at most ``batch_size`` features in file order: attributes + ISO WKB ``geometry``.
+
+    Always yields at least one (possibly empty) table. File, layer and columns are checked at once.
+    """
+    path = os.fspath(path)
+    info = vector_info(path, layer)
+    names = _check_columns(path, columns, info.fields) or ([] if columns is not None else list(info.fields))
+    if max_features is not None:
+        batch_size = max(1, min(batch_size, max_features))
+    return _read(path, info, names, batch_size, skip_features, max_features, encoding)
+
+
+def _read(path, info, names, batch_size, skip_features, max_features, encoding):
+    if _is_parquet(path):
+        tables = _parquet_tables(path, info, names, batch_size, skip_features)
+    else:
+        tables = _gdal_tables(path, info.layer, names, batch_size, skip_features, encoding)
+    left = max_features
+    empty = True
+    for table in tables:
+        if left is not None:
+            table = table.slice(0, left)
+            left -= table.num_rows
+        if table.num_rows or empty:
+            empty = False
+            yield table
+        if left == 0:
+            break
+    if empty:
+        yield _finish(pa.table({n: pa.array([], t) for n, t in info.fields.items()}), None, names)
+
+
+def _gdal_tables(path, layer, names, batch_size, skip, encoding):
+    # max_features is not supported for Arrow streams: the caller stops early instead
+    try:
+        with pyogrio.open_arrow(path, layer=layer, columns=names, batch_size=batch_size, skip_features=skip,
+                                encoding=encoding, use_pyarrow=True) as (meta, reader):
+            geom = _gdal_geometry_column(meta, reader.schema)
             for rb in reader:
-                table = pa.Table.from_batches([rb])
-                if name in table.column_names:
-                    idx = table.column_names.index(name)
-                    table = table.set_column(idx, GEOMETRY, table.column(name).cast(pa.binary()))
-                yield table
-    except EolinkedError:
-        raise
-    except Exception as exc:  # GDAL errors
-        raise EolinkedError(f"cannot read: {exc}", where=path, hint="is the file complete and readable by GDAL?") from None
+                yield _finish(pa.Table.from_batches([rb]), geom, names)
+    except (DataSourceError, DataLayerError, OSError) as exc:
+        raise _gdal_error(path, exc) from None
 
 
-def _read_parquet(path, columns, batch_size, skip, max_features):
-    geo = _geo_meta(path)
-    cols = None if columns is None else [c for c in columns if c != geo["column"]] + [geo["column"]]
-    seen, remaining = 0, max_features
-    for rb in pq.ParquetFile(path).iter_batches(batch_size=batch_size, columns=cols):
+# --- GeoParquet (read with pyarrow: this GDAL build has no Parquet driver) ---
+
+def _geo_metadata(path: str, schema: pa.Schema) -> dict:
+    raw = (schema.metadata or {}).get(b"geo")
+    if raw is None:
+        raise EolinkedError("Parquet file without GeoParquet 'geo' metadata", where=path,
+                            hint="write it as GeoParquet (e.g. GeoDataFrame.to_parquet) or convert it to "
+                                 "GeoPackage/FlatGeobuf")
+    geo = json.loads(raw)
+    primary = geo.get("primary_column")
+    column = geo.get("columns", {}).get(primary)
+    if column is None or primary not in schema.names:
+        raise EolinkedError(f"GeoParquet primary column {primary!r} is not in the file", where=path)
+    if str(column.get("encoding", "")).upper() != "WKB":
+        raise EolinkedError(f"GeoParquet geometry encoding {column.get('encoding')!r} is not supported",
+                            where=path, hint="write the file with WKB geometry encoding "
+                                             "(e.g. to_parquet(geometry_encoding='WKB'))")
+    return geo
+
+
+def _parquet_info(path: str, layer: str) -> VectorInfo:
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise EolinkedError(f"cannot read Parquet file: {exc}", where=path) from None
+    schema = pf.schema_arrow
+    geo = _geo_metadata(path, schema)
+    primary = geo["primary_column"]
+    column = geo["columns"][primary]
+    crs_json = column.get("crs", _CRS84)  # absent means OGC:CRS84; explicit null means unknown
+    crs = None if crs_json is None else pyproj.CRS.from_user_input(crs_json)
+    bbox = column.get("covering", {}).get("bbox", {}).get("xmin", [None])[0]
+    fields = {f.name: f.type for f in schema if f.name not in (primary, bbox)}
+    types = column.get("geometry_types") or []
+    return VectorInfo(path, layer, crs, fields, types[0] if len(types) == 1 else "Unknown",
+                      pf.metadata.num_rows, primary)
+
+
+def _parquet_tables(path, info: VectorInfo, names, batch_size, skip):
+    pf = pq.ParquetFile(path)
+    groups, before = [], 0
+    for i in range(pf.metadata.num_row_groups):  # skip whole row groups without reading them
+        rows = pf.metadata.row_group(i).num_rows
+        if not groups and before + rows <= skip:
+            before += rows
+        else:
+            groups.append(i)
+    skip -= before
+    if not groups:
+        return
+    for rb in pf.iter_batches(batch_size=batch_size, row_groups=groups, columns=names + [info.geometry_name]):
         table = pa.Table.from_batches([rb])
-        if seen + table.num_rows <= skip:
-            seen += table.num_rows
-            continue
-        if seen < skip:
-            table = table.slice(skip - seen)
-        seen += rb.num_rows
-        if remaining is not None:
-            table = table.slice(0, remaining)
-            remaining -= table.num_rows
-        idx = table.column_names.index(geo["column"])
-        yield table.set_column(idx, GEOMETRY, table.column(geo["column"]).cast(pa.binary()))
-        if remaining is not None and remaining <= 0:
-            return
+        if skip:
+            drop = min(skip, table.num_rows)
+            table, skip = table.slice(drop), skip - drop
+        if table.num_rows:
+            yield _finish(table, info.geometry_name, names)
 
+
+# --- Source adapter for the RML executor ---
 
 class VectorSource(Source):
     """A vector layer as a logical source: references are attribute names or a geometry alias."""
@@ -171,10 +264,10 @@ class VectorSource(Source):
         attrs = sorted({self.resolve(r) for r in refs} - {GEOMETRY})
         offset = 0
         for table in read_vector(self.path, self.layer, attrs, batch_size, encoding=self.encoding):
-            if self._reproject and GEOMETRY in table.column_names:
+            if self._reproject:
                 table = self._to_crs84(table)
-            yield Batch(pa.table({r: table.column(self.resolve(r)) for r in refs}) if refs else
-                        pa.table({"__n": pa.nulls(table.num_rows)}), offset)
+            cols = {r: table.column(self.resolve(r)) for r in refs if r != ROW}  # ROW comes from the offset
+            yield Batch(pa.table(cols) if cols else pa.table({"__n": pa.nulls(table.num_rows)}), offset)
             offset += table.num_rows
 
     def _to_crs84(self, table: pa.Table) -> pa.Table:
