@@ -24,8 +24,8 @@ _IRI = re.compile(r"^https?://(?:www\.)?opengis\.net/def/crs/([^/]+)/([^/]+)/([^
 _LEGACY_EPSG = re.compile(r"^https?://(?:www\.)?opengis\.net/gml/srs/epsg\.xml#(\d+)$")
 _OGC_1_3 = {"CRS27", "CRS83", "CRS84"}  # codes registered under OGC/1.3; the rest under OGC/0
 _LONLAT_EPSG = {"4326": "CRS84", "4979": "CRS84h"}  # EPSG codes whose lon/lat twin is an OGC CRS
-_NUM = r"(?i:-?(?:\d+\.?\d*(?:e[-+]?\d+)?|inf|nan))"
-_WKT_PAIR = rf"([(,] ?){_NUM} {_NUM}".replace(_NUM, f"({_NUM})", 2)
+_NUM = r"(?i:-?(?:\d+\.?\d*(?:e[-+]?\d+)?|inf(?:inity)?|nan))"
+_WKT_PAIR = rf"([(,] ?)({_NUM}) ({_NUM})"  # first two ordinates of a coordinate tuple in GEOS WKT
 
 
 def _key(crs) -> str:

@@ -24,7 +24,7 @@ from eolinked.vocab import GEOJSON_LITERAL, GML_LITERAL, WKT_LITERAL
 
 GML_NS = "http://www.opengis.net/gml/3.2"
 _WKT_DIGITS = 25  # GEOS writes shortest round-trip floats when allowed >= 21 decimals
-_PREFIX = r"(?s)^\s*(?:<(?P<iri>[^>]*)>)?\s*(?P<body>.*?)\s*$"
+_PREFIX = r"^\s*<(?P<iri>[^>]*)>"  # a leading <CRS IRI>; anchored, so linear
 _MULTI = {4: ("MultiPoint", "pointMember"), 5: ("MultiCurve", "curveMember"),
           6: ("MultiSurface", "surfaceMember"), 7: ("MultiGeometry", "geometryMember")}
 _LEGACY_SRS = re.compile(r"^(?:EPSG:|https?://(?:www\.)?opengis\.net/gml/srs/epsg\.xml#)(\d+)$", re.I)
@@ -122,11 +122,12 @@ def parse_wkt_literals(lexicals, on_invalid: str = "raise") -> tuple[np.ndarray,
     """
     _check_mode(on_invalid)
     texts = _strings(lexicals)
-    parts = pc.extract_regex(texts, _PREFIX)
-    body = pc.struct_field(parts, "body").to_numpy(zero_copy_only=False)
+    names = pc.struct_field(pc.extract_regex(texts, _PREFIX), "iri")
+    names = pc.if_else(texts.is_valid(), pc.fill_null(names, ""), names)  # "" = no IRI = CRS84
+    body = pc.replace_substring_regex(texts, _PREFIX, "", max_replacements=1).to_numpy(zero_copy_only=False)
     geoms = shapely.from_wkt(body, on_invalid="ignore")
     bad = shapely.is_missing(geoms) & texts.is_valid().to_numpy(zero_copy_only=False)
-    iris, swap, unknown = _by_crs(pc.struct_field(parts, "iri"), _resolve_iri)
+    iris, swap, unknown = _by_crs(names, _resolve_iri)
     reason = ""
     if on_invalid == "raise" and bad.any():
         try:

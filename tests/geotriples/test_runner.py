@@ -1,0 +1,170 @@
+"""geotriples.runner end to end on fixtures built in code: outputs, CRS handling, errors, processes."""
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pyogrio
+import pyoxigraph
+import pyarrow as pa
+import pytest
+import shapely
+
+from eolinked.errors import EolinkedError
+from eolinked.literals import parse_wkt_literals
+from geotriples import transform
+
+PREFIXES = """@prefix rr: <http://www.w3.org/ns/r2rml#> .
+@prefix rml: <http://semweb.mmlab.be/ns/rml#> .
+@prefix ql: <http://semweb.mmlab.be/ns/ql#> .
+@prefix rrx: <http://www.w3.org/ns/r2rml-ext#> .
+@prefix rrxf: <http://www.w3.org/ns/r2rml-ext/functions/def/> .
+@prefix geo: <http://www.opengis.net/ont/geosparql#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix ex: <http://example.com/ns#> .
+"""
+
+CSV_MAP = PREFIXES + """
+<#P> rml:logicalSource [ rml:source "parcels.csv" ; rml:referenceFormulation ql:CSV ] ;
+  rr:subjectMap [ rr:template "http://example.com/parcel/{id}" ; rr:class ex:Parcel ] ;
+  rr:predicateObjectMap [ rr:predicate ex:name ; rr:objectMap [ rml:reference "name" ] ] ;
+  rr:predicateObjectMap [ rr:predicate geo:asWKT ;
+    rr:objectMap [ rrx:function rrxf:asWKT ; rrx:argumentMap ( [ rml:reference "wkt" ] ) ] ] .
+"""
+
+
+def _csv(tmp_path, rows, mapping=CSV_MAP):
+    (tmp_path / "parcels.csv").write_text("id,name,wkt\n" + "".join(rows))
+    (tmp_path / "map.ttl").write_text(mapping)
+    return tmp_path / "map.ttl"
+
+
+def _triples(path):
+    return list(pyoxigraph.parse(path=str(path), format=pyoxigraph.RdfFormat.N_TRIPLES))
+
+
+def test_csv_with_wkt_column(tmp_path):
+    m = _csv(tmp_path, ['1,"Field ""A""",POINT (16.3 48.2)\n', '2,,"POLYGON ((0 0, 1 0, 1 1, 0 0))"\n'])
+    summary = transform(str(m), str(tmp_path / "out.nt"))
+    triples = _triples(tmp_path / "out.nt")
+    assert summary.triples == len(triples) == 5  # 2 types, 1 name (empty cell = null), 2 geometries
+    names = [t.object.value for t in triples if t.predicate.value.endswith("#name")]
+    assert names == ['Field "A"']
+    wkts = [t.object for t in triples if t.predicate.value.endswith("asWKT")]
+    assert all(w.datatype.value.endswith("wktLiteral") for w in wkts)
+    assert shapely.Point(16.3, 48.2) in list(parse_wkt_literals([w.value for w in wkts])[0])
+
+
+def test_target_crs_and_axis_order(tmp_path):
+    m = _csv(tmp_path, ["1,a,POINT (16.3 48.2)\n"])
+    transform(str(m), str(tmp_path / "out.nt"), target_crs="EPSG:4326")
+    wkt = [t.object.value for t in _triples(tmp_path / "out.nt") if t.predicate.value.endswith("asWKT")][0]
+    assert wkt == "<http://www.opengis.net/def/crs/EPSG/0/4326> POINT (48.2 16.3)"  # latitude first
+
+
+def test_formats_gzip_turtle_nquads(tmp_path):
+    m = _csv(tmp_path, ["1,a,POINT (1 2)\n", "2,b,POINT (3 4)\n"])
+    transform(str(m), str(tmp_path / "out.nt.gz"))
+    with gzip.open(tmp_path / "out.nt.gz", "rt") as fh:
+        lines = fh.read().splitlines()
+    assert len(lines) == 6
+    transform(str(m), str(tmp_path / "out.ttl"))
+    text = (tmp_path / "out.ttl").read_text()
+    assert "@prefix ex: <http://example.com/ns#> ." in text and " ex:name " in text
+    ttl = {q.triple for q in pyoxigraph.parse(path=str(tmp_path / "out.ttl"), format=pyoxigraph.RdfFormat.TURTLE)}
+    nt = {q.triple for q in pyoxigraph.parse("\n".join(lines), format=pyoxigraph.RdfFormat.N_TRIPLES)}
+    assert ttl == nt and len(nt) == 6
+
+
+def test_processes_give_the_same_triples(tmp_path):
+    rows = [f"{i},name {i},POINT ({i} {i / 2})\n" for i in range(5000)]
+    m = _csv(tmp_path, rows)
+    transform(str(m), str(tmp_path / "one.nt"))
+    transform(str(m), str(tmp_path / "two.nt"), processes=2, batch_size=700)
+    one = (tmp_path / "one.nt").read_text().splitlines()
+    two = (tmp_path / "two.nt").read_text().splitlines()
+    assert sorted(one) == sorted(two) and len(one) == 15000
+
+
+def test_shapefile_processes_and_geometry_functions(tmp_path):
+    n = 3000
+    geoms = shapely.buffer(shapely.points(np.arange(n) * 10.0, np.zeros(n)), 2, quad_segs=2)
+    table = pa.table({"code": np.arange(n), "geometry": shapely.to_wkb(geoms)})
+    pyogrio.write_arrow(table, tmp_path / "p.shp", geometry_name="geometry", geometry_type="Polygon",
+                        crs="EPSG:25832", driver="ESRI Shapefile")
+    mapping = PREFIXES + """
+<#G> rml:logicalSource [ rml:source "p.shp" ] ;
+  rr:subjectMap [ rr:template "http://example.com/g/{code}" ] ;
+  rr:predicateObjectMap [ rr:predicate geo:asWKT ;
+    rr:objectMap [ rrx:function rrxf:asWKT ; rrx:argumentMap ( [ rml:reference "the_geom" ] ) ] ] ;
+  rr:predicateObjectMap [ rr:predicate ex:area ;
+    rr:objectMap [ rrx:function rrxf:area ; rrx:argumentMap ( [ rml:reference "the_geom" ] ) ] ] ;
+  rr:predicateObjectMap [ rr:predicate ex:dim ;
+    rr:objectMap [ rrx:function rrxf:coordinateDimension ; rrx:argumentMap ( [ rml:reference "the_geom" ] ) ] ] .
+"""
+    (tmp_path / "m.ttl").write_text(mapping)
+    transform(str(tmp_path / "m.ttl"), str(tmp_path / "one.nt"))
+    transform(str(tmp_path / "m.ttl"), str(tmp_path / "two.nt"), processes=2, batch_size=500)
+    one = (tmp_path / "one.nt").read_text().splitlines()
+    assert sorted(one) == sorted((tmp_path / "two.nt").read_text().splitlines()) and len(one) == 3 * n
+    triples = _triples(tmp_path / "one.nt")
+    areas = [float(t.object.value) for t in triples if t.predicate.value.endswith("area")]
+    assert np.allclose(sorted(areas), sorted(shapely.area(geoms)))
+    assert {t.object.value for t in triples if t.predicate.value.endswith("dim")} == {"2"}
+    wkts = [t.object.value for t in triples if t.predicate.value.endswith("asWKT")]
+    assert all(w.startswith("<http://www.opengis.net/def/crs/EPSG/0/25832> POLYGON") for w in wkts)
+
+
+def test_missing_column_names_map_and_columns(tmp_path):
+    m = _csv(tmp_path, ["1,a,POINT (1 2)\n"], CSV_MAP.replace('"name"', '"nmae"'))
+    with pytest.raises(EolinkedError) as err:
+        transform(str(m), str(tmp_path / "out.nt"))
+    assert "nmae" in str(err.value) and "P" in str(err.value) and "id, name, wkt" in str(err.value)
+    assert not (tmp_path / "out.nt").exists()
+
+
+def test_syntax_error_names_line(tmp_path):
+    (tmp_path / "map.ttl").write_text(PREFIXES + "\n<#P> rml:logicalSource [ rml:source \"x.csv\" \n ;; ] .\n")
+    with pytest.raises(EolinkedError) as err:
+        transform(str(tmp_path / "map.ttl"), str(tmp_path / "out.nt"))
+    assert "map.ttl:" in str(err.value)
+
+
+def test_missing_source(tmp_path):
+    (tmp_path / "map.ttl").write_text(CSV_MAP)
+    with pytest.raises(EolinkedError, match="source file not found"):
+        transform(str(tmp_path / "map.ttl"), str(tmp_path / "out.nt"))
+
+
+def test_source_override(tmp_path):
+    m = _csv(tmp_path, ["1,a,POINT (1 2)\n"])
+    other = tmp_path / "other.csv"
+    other.write_text("id,name,wkt\n7,b,POINT (3 4)\n")
+    transform(str(m), str(tmp_path / "out.nt"), overrides={"parcels": str(other)})
+    assert "parcel/7" in (tmp_path / "out.nt").read_text()
+
+
+def test_invalid_geometry_policies(tmp_path):
+    bowtie = '"POLYGON ((0 0, 2 2, 2 0, 0 2, 0 0))"'
+    m = _csv(tmp_path, ["1,a,POINT (1 2)\n", f"2,b,{bowtie}\n"])
+    with pytest.raises(EolinkedError, match="record 2"):
+        transform(str(m), str(tmp_path / "out.nt"), invalid="fail")
+    assert not (tmp_path / "out.nt").exists()
+    s = transform(str(m), str(tmp_path / "skip.nt"), invalid="skip")
+    assert s.report["skip"] == 1 and (tmp_path / "skip.nt").read_text().count("asWKT") == 1
+    s = transform(str(m), str(tmp_path / "repair.nt"), invalid="repair")
+    wkts = [t.object.value for t in _triples(tmp_path / "repair.nt") if t.predicate.value.endswith("asWKT")]
+    assert s.report["repair"] == 1 and all(shapely.is_valid(g) for g in parse_wkt_literals(wkts)[0])
+
+
+def test_invalid_wkt_is_reported(tmp_path):
+    m = _csv(tmp_path, ["1,a,POINT (1 2)\n", "2,b,POINT (1\n"])
+    with pytest.raises(EolinkedError, match="invalid WKT"):
+        transform(str(m), str(tmp_path / "out.nt"))
+
+
+def test_undecodable_csv_line(tmp_path):
+    (tmp_path / "parcels.csv").write_bytes(b"id,name,wkt\n1,a,POINT (1 2)\n2,\xff\xfe,POINT (1 2)\n")
+    (tmp_path / "map.ttl").write_text(CSV_MAP)
+    with pytest.raises(EolinkedError, match="line 3 cannot be decoded"):
+        transform(str(tmp_path / "map.ttl"), str(tmp_path / "out.nt"))
