@@ -43,9 +43,9 @@ OPS = {
     "is3D": lambda g, crs, miss: (_bools(shapely.has_z(g), miss), _BOOL),
     "dimension": lambda g, crs, miss: (_ints(np.maximum(shapely.get_dimensions(g), 0), miss), _INT),
     "coordinateDimension": lambda g, crs, miss: (
-        _ints(np.where(shapely.is_missing(g), 0, shapely.get_coordinate_dimension(g) + _has_m(g)), miss), _INT),
-    "spatialDimension": lambda g, crs, miss: (
         _ints(np.where(shapely.is_missing(g), 0, shapely.get_coordinate_dimension(g)), miss), _INT),
+    "spatialDimension": lambda g, crs, miss: (
+        _ints(np.where(shapely.is_missing(g), 0, shapely.get_coordinate_dimension(g) - _has_m(g)), miss), _INT),
     "area": lambda g, crs, miss: (_numbers(shapely.area(g), miss), _DOUBLE),
     "length": lambda g, crs, miss: (_numbers(shapely.length(g), miss), _DOUBLE),
     "centroid": lambda g, crs, miss: (literals.wkt_literals(shapely.centroid(g), crs), WKT_LITERAL),

@@ -170,6 +170,8 @@ def test_flatgeobuf_roundtrip(tmp_path):
     assert info.crs.to_epsg() == 3035 and info.feature_count == 40
     assert list(info.fields) == ["id", "name", "score"]
     table = _whole(path, batch_size=6)
+    assert _same(table, pa.concat_tables(read_vector(path)))
+    src = src.take(table.column("id"))  # the spatial index stores features in Hilbert order
     got = shapely.from_wkb(np.asarray(table.column("geometry").to_numpy(zero_copy_only=False)))
     want = shapely.from_wkb(np.asarray(src.column("wkb").to_numpy(zero_copy_only=False)))
     assert shapely.equals_exact(got, want, 0).all()
