@@ -78,8 +78,7 @@ def iri_to_crs(iri: str) -> pyproj.CRS:
 @lru_cache(maxsize=256)
 def _iri(key: str) -> str | None:
     crs = _crs(key)
-    auth = crs.to_authority(min_confidence=70) or (None, None)
-    name, code = auth
+    name, code = crs.to_authority(min_confidence=70) or (None, None)
     if name not in ("EPSG", "OGC", "IAU_2015"):
         name, code = crs.to_authority("EPSG", min_confidence=70) or (None, None)
     if name == "EPSG":
@@ -112,7 +111,8 @@ def _northing_first(crs: pyproj.CRS) -> bool:
     d0, d1 = axes[0].direction.lower(), axes[1].direction.lower()
     if d0 in ("north", "south") and d1 in ("east", "west"):
         return True
-    # polar CRSs (both axes "south"/"north" along meridians): decide by abbreviation, as PROJ does
+    # polar CRSs (both axes "south"/"north" along meridians): PROJ decides by the meridians, which
+    # pyproj does not expose; the abbreviation ("N" for EPSG:32661, "E" for EPSG:5041) gives the same answer
     return d0 == d1 and d0 in ("north", "south") and axes[0].abbrev.upper().startswith("N")
 
 
