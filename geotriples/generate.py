@@ -105,12 +105,12 @@ def generate_mapping(input_path: str, output: str, *, layer: str | None = None,
         source += f" ;\n    rml:iterator {_lit(layer)}"
     feature_iri = f"{base}{cls}/{{{id_col}}}"
     lines = [
-        f"@prefix rr: <http://www.w3.org/ns/r2rml#> .",
-        f"@prefix rml: <http://semweb.mmlab.be/ns/rml#> .",
-        f"@prefix ql: <http://semweb.mmlab.be/ns/ql#> .",
-        f"@prefix rrx: <http://www.w3.org/ns/r2rml-ext#> .",
-        f"@prefix rrxf: <http://www.w3.org/ns/r2rml-ext/functions/def/> .",
-        f"@prefix geo: <http://www.opengis.net/ont/geosparql#> .",
+        "@prefix rr: <http://www.w3.org/ns/r2rml#> .",
+        "@prefix rml: <http://semweb.mmlab.be/ns/rml#> .",
+        "@prefix ql: <http://semweb.mmlab.be/ns/ql#> .",
+        "@prefix rrx: <http://www.w3.org/ns/r2rml-ext#> .",
+        "@prefix rrxf: <http://www.w3.org/ns/r2rml-ext/functions/def/> .",
+        "@prefix geo: <http://www.opengis.net/ont/geosparql#> .",
         f"@prefix xsd: <{XSD}> .",
         f"@prefix onto: <{base}ontology#> .",
         f"@base <{base}mapping/{cls}> .",
@@ -127,15 +127,15 @@ def generate_mapping(input_path: str, output: str, *, layer: str | None = None,
     else:
         geom_iri = _lit(feature_iri + "/geometry")
         lines += [
-            f"  rr:predicateObjectMap [ rr:predicate geo:hasGeometry, geo:hasDefaultGeometry ;",
+            "  rr:predicateObjectMap [ rr:predicate geo:hasGeometry, geo:hasDefaultGeometry ;",
             f"    rr:objectMap [ rr:template {geom_iri} ] ] .",
             "",
             f"<#{cls}Geometry> a rr:TriplesMap ;",
             f"  rml:logicalSource [\n    {source}\n  ] ;",
             f"  rr:subjectMap [ rr:template {geom_iri} ; rr:class geo:Geometry ] ;",
-            f"  rr:predicateObjectMap [ rr:predicate geo:asWKT ;",
+            "  rr:predicateObjectMap [ rr:predicate geo:asWKT ;",
             f"    rr:objectMap [ rrx:function rrxf:asWKT ; rrx:argumentMap ( [ rml:reference {_lit(geom)} ] ) ;",
-            f"                   rr:datatype geo:wktLiteral ] ] .",
+            "                   rr:datatype geo:wktLiteral ] ] .",
         ]
     tmp = output + ".part"
     with open(tmp, "w", encoding="utf-8") as fh:

@@ -8,7 +8,6 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-import pyarrow as pa
 from tqdm import tqdm
 
 from eolinked import vocab

@@ -120,7 +120,7 @@ class _Open:
 
 
 def _class_codes(path, data, valid, skip):
-    """(array for GDAL polygonize, int64 values of it, lookup code -> class or None, valid mask)."""
+    """(array GDAL can polygonise, lookup code -> class value or None, valid mask after ``skip``)."""
     if data.dtype.kind == "f":
         vals = data[valid]
         if not np.array_equal(vals, np.floor(vals)):
@@ -212,6 +212,10 @@ def _border_edges(prev: _Open, top_labels, top_row, connectivity):
     return pairs[0], pairs[1]
 
 
+def _row_values(data, valid, r):
+    return np.where(valid[r], data[r], 0).astype(np.int64)
+
+
 def _strip(path, data, valid, skip, r0, prev: _Open, connectivity, last):
     """Polygonise one strip, join it to the open regions; return (closed regions, new open state)."""
     h, width = data.shape
@@ -219,9 +223,8 @@ def _strip(path, data, valid, skip, r0, prev: _Open, connectivity, last):
     geoms, values, dicts = _polygonise(codes, valid, r0, connectivity, lookup)
     m, n_open = len(geoms), len(prev.value)
     bounds = shapely.bounds(geoms) if m else np.zeros((0, 4))
-    row_vals = lambda r: np.where(valid[r], data[r], 0).astype(np.int64)  # noqa: E731
     top = _row_labels(dicts, np.flatnonzero(bounds[:, 1] == r0), r0, width)
-    a, b = _border_edges(prev, top, row_vals(0), connectivity)
+    a, b = _border_edges(prev, top, _row_values(data, valid, 0), connectivity)
     comp = _components(n_open + m, a, b + n_open)
     roots, comp = np.unique(comp, return_inverse=True)
     k = len(roots)
@@ -249,7 +252,7 @@ def _strip(path, data, valid, skip, r0, prev: _Open, connectivity, last):
     bottom = _row_labels(dicts, np.flatnonzero(at_bottom), r0 + h - 1, width)
     labels = np.where(bottom >= 0, open_id[comp[n_open:][bottom]] if m else -1, -1)
     state = _Open(value[is_open], count[is_open], first[is_open], parts[~shut], open_id[part_comp[~shut]],
-                  labels, row_vals(h - 1))
+                  labels, _row_values(data, valid, h - 1))
     return closed, state
 
 
