@@ -9,10 +9,12 @@ import os
 from dataclasses import dataclass
 from typing import Iterator
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pyogrio
 import pyproj
+import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from eolinked.crs import normalise_source_crs, reproject
@@ -79,20 +81,25 @@ def _resolve_layer(path: str, layer) -> str:
 
 def vector_info(path, layer=None) -> VectorInfo:
     """Layer, CRS, attribute types, geometry type and feature count of a vector file."""
-    path = os.fspath(path)
+    return _info(os.fspath(path), layer, count=True)
+
+
+def _info(path: str, layer, count: bool, encoding: str | None = None) -> VectorInfo:
+    """As vector_info; without ``count`` the feature count is -1 (counting may scan the file, e.g. OSM)."""
     layer = _resolve_layer(path, layer)
     if _is_parquet(path):
         return _parquet_info(path, layer)
     try:
-        info = pyogrio.read_info(path, layer=layer, force_feature_count=True)
-        with pyogrio.open_arrow(path, layer=layer, batch_size=1, use_pyarrow=True) as (meta, reader):
+        features = pyogrio.read_info(path, layer=layer, force_feature_count=True)["features"] if count else -1
+        with pyogrio.open_arrow(path, layer=layer, batch_size=1, encoding=encoding,
+                                use_pyarrow=True) as (meta, reader):
             schema = reader.schema
     except (DataSourceError, DataLayerError, OSError) as exc:
         raise _gdal_error(path, exc) from None
     geom = _gdal_geometry_column(meta, schema)
     fields = {f.name: f.type for f in schema if f.name != geom}
     return VectorInfo(path, layer, pyproj.CRS.from_user_input(meta["crs"]) if meta["crs"] else None, fields,
-                      meta["geometry_type"] or "Unknown", int(info["features"]), meta["geometry_name"] or None)
+                      meta["geometry_type"] or "Unknown", int(features), meta["geometry_name"] or None)
 
 
 def _gdal_geometry_column(meta, schema) -> str | None:
@@ -133,7 +140,7 @@ def read_vector(path, layer=None, columns=None, batch_size: int = 65536, skip_fe
     Always yields at least one (possibly empty) table. File, layer and columns are checked at once.
     """
     path = os.fspath(path)
-    info = vector_info(path, layer)
+    info = _info(path, layer, count=False, encoding=encoding)
     names = _check_columns(path, columns, info.fields) or ([] if columns is not None else list(info.fields))
     if max_features is not None:
         batch_size = max(1, min(batch_size, max_features))
@@ -261,9 +268,20 @@ class VectorSource(Source):
         return ref
 
     def batches(self, refs, batch_size):
+        return self.read_partition((0, None), refs, batch_size)
+
+    def partitions(self, parts, batch_size):
+        """Feature ranges, each read on its own by a worker."""
+        total = self.feature_count
+        size = max(batch_size, -(-total // max(parts, 1)))
+        return [(start, size) for start in range(0, total, size)] or None
+
+    def read_partition(self, spec, refs, batch_size):
+        skip, count = spec
         attrs = sorted({self.resolve(r) for r in refs} - {GEOMETRY})
-        offset = 0
-        for table in read_vector(self.path, self.layer, attrs, batch_size, encoding=self.encoding):
+        offset = skip
+        for table in read_vector(self.path, self.layer, attrs, batch_size, skip_features=skip,
+                                 max_features=count, encoding=self.encoding):
             if self._reproject:
                 table = self._to_crs84(table)
             cols = {r: table.column(self.resolve(r)) for r in refs if r != ROW}  # ROW comes from the offset
@@ -271,9 +289,6 @@ class VectorSource(Source):
             offset += table.num_rows
 
     def _to_crs84(self, table: pa.Table) -> pa.Table:
-        import numpy as np
-        import shapely
-
         geoms = shapely.from_wkb(np.asarray(table.column(GEOMETRY).to_numpy(zero_copy_only=False)))
         wkb = shapely.to_wkb(reproject(geoms, self.source_crs, self.crs), flavor="iso")
         return table.set_column(table.column_names.index(GEOMETRY), GEOMETRY, pa.array(wkb, pa.binary()))
