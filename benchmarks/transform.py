@@ -1,9 +1,10 @@
 """eolinked transform vs morph-kgc on the same legacy-RML mapping and the same generated input.
 
 Generates parcels (a CSV with a WKT column, and the same features as a shapefile), runs
-morph-kgc (in the peer venv, .venv-peers, made by `make peers`) and eolinked on one core, and
-prints triples per second and the ratio. morph-kgc cannot read shapefiles, so the shapefile run
-is eolinked only and is compared with morph-kgc's CSV rate.
+morph-kgc (in the peer venv, .venv-peers, made by `make peers`) and eolinked pinned to one core
+(Arrow's thread pools too), then eolinked with 2 processes, and prints triples per second and the
+ratio. morph-kgc cannot read shapefiles, so the shapefile runs are eolinked only and are compared
+with morph-kgc's CSV rate.
 
 usage: python benchmarks/transform.py [--rows 1000000] [--peer-python .venv-peers/bin/python]
 """
@@ -82,9 +83,17 @@ def write_mapping(source: Path, csv: bool, path: Path) -> Path:
     return path
 
 
+def pin(cores: int) -> None:
+    """Restrict this process (and what it starts) to the first ``cores`` CPUs, Arrow's threads too."""
+    os.sched_setaffinity(0, set(range(cores)))
+    pa.set_cpu_count(cores)
+    pa.set_io_thread_count(cores)
+
+
 def run_eolinked(mapping: Path, out: Path, processes: int = 1) -> tuple[int, float]:
     from geotriples.runner import transform
 
+    pin(1 if processes == 1 else min(processes, os.cpu_count() or 1))
     start = time.perf_counter()
     summary = transform(str(mapping), str(out), processes=processes)
     return summary.triples, time.perf_counter() - start
@@ -94,6 +103,7 @@ def run_morph(mapping: Path, out: Path, python: str) -> tuple[int, float]:
     config = out.with_suffix(".ini")
     config.write_text(f"[CONFIGURATION]\noutput_file={out}\nnumber_of_processes=1\n"
                       f"[DataSource1]\nmappings={mapping}\n")
+    pin(1)
     start = time.perf_counter()
     subprocess.run([python, "-m", "morph_kgc", str(config)], check=True, capture_output=True)
     seconds = time.perf_counter() - start
@@ -117,14 +127,15 @@ def main() -> None:
         results["eolinked csv"] = run_eolinked(csv_map, tmp / "e_csv.nt")
         results["eolinked shapefile"] = run_eolinked(shp_map, tmp / "e_shp.nt")
         results["eolinked csv, 2 processes"] = run_eolinked(csv_map, tmp / "e_csv2.nt", processes=2)
+        results["eolinked shapefile, 2 processes"] = run_eolinked(shp_map, tmp / "e_shp2.nt", processes=2)
         if not args.skip_peer and os.path.exists(args.peer_python):
             results["morph-kgc csv"] = run_morph(csv_map, tmp / "m_csv.nt", args.peer_python)
-    print(f"{args.rows:,} features, 7 triples per feature")
+    print(f"{args.rows:,} features, 7 triples per feature; one core unless '2 processes'")
     peer = results.get("morph-kgc csv")
     for name, (count, seconds) in results.items():
         rate = count / seconds
         ratio = f"  {rate / (peer[0] / peer[1]):.2f}x morph-kgc" if peer and not name.startswith("morph") else ""
-        print(f"{name:28s} {count:>11,} triples {seconds:8.1f} s {rate:>12,.0f} triples/s{ratio}")
+        print(f"{name:34s} {count:>11,} triples {seconds:8.1f} s {rate:>12,.0f} triples/s{ratio}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from tqdm import tqdm
 
 from eolinked import vocab
-from eolinked.crs import iri_to_crs
+from eolinked.crs import as_crs
 from eolinked.errors import EolinkedError
 
 from .executor import Executor, Options, required_refs
@@ -82,9 +82,12 @@ def transform(mapping_path: str, output: str, *, fmt: str | None = None,
 def _crs(text):
     if not text:
         return None
-    import pyproj
-
-    return iri_to_crs(text) if text.startswith("http") else pyproj.CRS.from_user_input(text)
+    try:
+        return as_crs(text)
+    except EolinkedError:
+        raise
+    except Exception as exc:  # pyproj's CRSError
+        raise EolinkedError(f"unknown CRS {text!r}: {exc}", hint="use e.g. EPSG:4326, OGC:CRS84 or a CRS IRI") from None
 
 
 def mapping_prefixes(mapping: Mapping) -> dict[str, str]:
