@@ -14,7 +14,7 @@ from eolinked import vocab
 
 from .geometry import GeometryColumn
 from .model import Mapping, RefObjectMap, TriplesMap
-from .sources.base import ROW, Batch, Source
+from .sources.base import ROW_REFS, Batch, Source
 from .terms import Context, raw_values, term_values
 from .writer import abbreviate
 from .values import Values, align, combine, constant, to_sparse
@@ -119,7 +119,7 @@ class Executor:
     def build_parent_index(self, tm: TriplesMap, om: RefObjectMap, parent: TriplesMap, parent_source: Source):
         """All (join key values, subject) pairs of a parent triples map, held in memory."""
         parts = []
-        for batch in parent_source.batches(sorted(_parent_refs(parent, om) - {ROW}), self.options.batch_size):
+        for batch in parent_source.batches(sorted(_parent_refs(parent, om) - ROW_REFS), self.options.batch_size):
             ctx = self.context(parent, parent_source, batch)
             subject = term_values(parent.subject, ctx)
             keys = [raw_values(pm, ctx) for _, pm in om.joins]

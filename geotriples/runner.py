@@ -18,7 +18,7 @@ from .executor import Executor, Options, required_refs
 from .geometry import INVALID_POLICIES
 from .model import Mapping, RefObjectMap
 from .parser import load_mapping
-from .sources import ROW, open_source, resolve_path
+from .sources import ROW_REFS, open_source, resolve_path
 from .sources.base import Batch
 from .writer import TripleWriter, format_for, raw_bytes
 
@@ -153,7 +153,7 @@ def _work_batch(task):
 
 
 def _run_map(executor, tm, source, writer, processes, progress) -> int:
-    refs = sorted(required_refs(executor.mapping, tm) - {ROW})
+    refs = sorted(required_refs(executor.mapping, tm) - ROW_REFS)
     total = getattr(source, "feature_count", None)
     bar = tqdm(total=total, unit=" rec", desc=tm.name[:30], disable=(not sys.stderr.isatty()) if progress is None
                else not progress, file=sys.stderr, leave=False)

@@ -14,7 +14,7 @@ from eolinked.vocab import WKT_LITERAL
 from .functions import call_function
 from .geometry import GeometryColumn
 from .model import BLANK, IRI, LITERAL, UNSAFE_IRI, URI, TermMap
-from .sources.base import ROW, Batch
+from .sources.base import ROW_REFS, Batch
 from .values import Values, combine, constant, mask
 
 _LANG = r"^([a-zA-Z]{2,3}|[xXiI])(-[a-zA-Z0-9]{1,8})*$"
@@ -63,7 +63,7 @@ def reference_values(ref: str, ctx: Context, as_text: bool = False) -> Values:
     key = (ref, as_text)
     if key in ctx.cache:
         return ctx.cache[key]
-    if ref == ROW:
+    if ref in ROW_REFS:
         out = Values(dense=pa.array(np.arange(ctx.batch.offset + 1, ctx.batch.offset + ctx.n + 1)).cast(pa.string()))
     else:
         col = ctx.batch.table.column(ref).combine_chunks()

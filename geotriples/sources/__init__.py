@@ -6,9 +6,9 @@ import os
 from eolinked.errors import EolinkedError
 
 from ..model import LogicalSource
-from .base import ROW, Batch, Source
+from .base import ROW, ROW_REFS, Batch, Source
 
-__all__ = ["open_source", "resolve_path", "Source", "Batch", "ROW"]
+__all__ = ["open_source", "resolve_path", "Source", "Batch", "ROW", "ROW_REFS"]
 
 
 def resolve_path(ls: LogicalSource, mapping_dir: str, overrides: dict[str, str]) -> str:

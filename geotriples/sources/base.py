@@ -9,6 +9,7 @@ import pyarrow as pa
 from eolinked.errors import EolinkedError
 
 ROW = "__row"  # virtual reference: 1-based record number (only where a mapping asks for row order)
+ROW_REFS = frozenset({ROW, "GeoTriplesID"})  # GeoTriples' name for the same
 
 
 @dataclass
@@ -52,7 +53,7 @@ class Source:
     def check(self, refs, triples_map: str) -> None:
         """Raise a clear error for references that name no column."""
         available = self.columns()
-        missing = [r for r in refs if r != ROW and self.resolve(r) not in available]
+        missing = [r for r in refs if r not in ROW_REFS and self.resolve(r) not in available]
         if missing:
             shown = ", ".join(available[:40]) + (" ..." if len(available) > 40 else "")
             raise EolinkedError(

@@ -28,7 +28,7 @@ from rasterio.windows import Window
 from eolinked.crs import normalise_source_crs, reproject
 from eolinked.errors import EolinkedError
 
-from .base import ROW, Batch, Source
+from .base import ROW_REFS, Batch, Source
 
 GEOMETRY = "geometry"
 SCHEMA = pa.schema([("region", pa.string()), ("value", pa.int64()), ("pixel_count", pa.int64()),
@@ -344,7 +344,7 @@ class RasterSource(Source):
         return GEOMETRY if ref in self.ALIASES else ref
 
     def batches(self, refs, batch_size):
-        wanted = {r: self.resolve(r) for r in refs if r != ROW}  # ROW comes from the offset
+        wanted = {r: self.resolve(r) for r in refs if r not in ROW_REFS}  # from the offset
         offset = 0
         for table in read_raster_classes(self.path, self.band, batch_size):
             if self._reproject:  # custom CRS without an IRI: literals are written in CRS84

@@ -20,7 +20,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from eolinked.crs import normalise_source_crs, reproject
 from eolinked.errors import EolinkedError
 
-from .base import ROW, Batch, Source
+from .base import ROW_REFS, Batch, Source
 
 GEOMETRY = "geometry"
 ALIASES = ("the_geom", "geometry", "geom", "wkb_geometry", "shape")
@@ -284,7 +284,7 @@ class VectorSource(Source):
                                  max_features=count, encoding=self.encoding):
             if self._reproject:
                 table = self._to_crs84(table)
-            cols = {r: table.column(self.resolve(r)) for r in refs if r != ROW}  # ROW comes from the offset
+            cols = {r: table.column(self.resolve(r)) for r in refs if r not in ROW_REFS}  # ROW comes from the offset
             yield Batch(pa.table(cols) if cols else pa.table({"__n": pa.nulls(table.num_rows)}), offset)
             offset += table.num_rows
 

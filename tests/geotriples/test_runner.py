@@ -168,3 +168,11 @@ def test_undecodable_csv_line(tmp_path):
     (tmp_path / "map.ttl").write_text(CSV_MAP)
     with pytest.raises(EolinkedError, match="line 3 cannot be decoded"):
         transform(str(tmp_path / "map.ttl"), str(tmp_path / "out.nt"))
+
+
+def test_geotriples_row_id(tmp_path):
+    mapping = CSV_MAP.replace("parcel/{id}", "parcel/{GeoTriplesID}")
+    m = _csv(tmp_path, ["7,a,POINT (1 2)\n", "9,b,POINT (3 4)\n"], mapping)
+    transform(str(m), str(tmp_path / "out.nt"))
+    text = (tmp_path / "out.nt").read_text()
+    assert "parcel/1>" in text and "parcel/2>" in text and "parcel/7>" not in text
