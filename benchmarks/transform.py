@@ -94,9 +94,12 @@ def run_eolinked(mapping: Path, out: Path, processes: int = 1) -> tuple[int, flo
     from geotriples.runner import transform
 
     pin(1 if processes == 1 else min(processes, os.cpu_count() or 1))
+    os.sync()  # earlier runs' output is on disk, not being flushed during this one
     start = time.perf_counter()
     summary = transform(str(mapping), str(out), processes=processes)
-    return summary.triples, time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    out.unlink()
+    return summary.triples, seconds
 
 
 def run_morph(mapping: Path, out: Path, python: str) -> tuple[int, float]:
@@ -104,11 +107,13 @@ def run_morph(mapping: Path, out: Path, python: str) -> tuple[int, float]:
     config.write_text(f"[CONFIGURATION]\noutput_file={out}\nnumber_of_processes=1\n"
                       f"[DataSource1]\nmappings={mapping}\n")
     pin(1)
+    os.sync()
     start = time.perf_counter()
     subprocess.run([python, "-m", "morph_kgc", str(config)], check=True, capture_output=True)
     seconds = time.perf_counter() - start
     with open(out, "rb") as fh:
         count = sum(1 for _ in fh)
+    out.unlink()
     return count, seconds
 
 

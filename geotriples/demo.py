@@ -25,7 +25,7 @@ def natural_earth_countries() -> Path:
 def write_crop_raster(path: Path, size: int = 240, seed: int = 7) -> Path:
     """A crop-type classification raster: rectangular fields of random crop codes, 10 m pixels, UTM 33N."""
     import rasterio
-    from rasterio.transform import from_origin
+    from affine import Affine
 
     rng = np.random.default_rng(seed)
     rows = np.cumsum(rng.integers(8, 40, size))
@@ -36,7 +36,7 @@ def write_crop_raster(path: Path, size: int = 240, seed: int = 7) -> Path:
     codes = CROP_CODES[rng.integers(0, len(CROP_CODES), field_ids.max() + 1)][field_ids]
     codes[rng.random(codes.shape) < 0.002] = 0  # a few unclassified pixels
     profile = dict(driver="GTiff", width=size, height=size, count=1, dtype="uint8", nodata=0,
-                   crs="EPSG:32633", transform=from_origin(500000, 5300000, 10, 10))
+                   crs="EPSG:32633", transform=Affine(10, 0, 500000, 0, -10, 5300000))
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(codes, 1)
     return path

@@ -67,7 +67,8 @@ class JsonSource(Source):
         with self._open() as fh:
             if self._lines:
                 for number, line in enumerate(fh, 1):
-                    if line.strip():
+                    line = line.strip().lstrip("\x1e")  # GeoJSON text sequences (RFC 8142) start records with RS
+                    if line:
                         yield from (m.value for m in it.find(self._load(line, number)))
             else:
                 yield from (m.value for m in it.find(self._load(fh.read(), None)))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 
 import numpy as np
 import pyogrio
@@ -176,3 +177,27 @@ def test_geotriples_row_id(tmp_path):
     transform(str(m), str(tmp_path / "out.nt"))
     text = (tmp_path / "out.nt").read_text()
     assert "parcel/1>" in text and "parcel/2>" in text and "parcel/7>" not in text
+
+
+GEOJSON_MAP = PREFIXES + """
+<#F> rml:logicalSource [ rml:source "{src}" ; rml:referenceFormulation ql:JSONPath ; rml:iterator "{it}" ] ;
+  rr:subjectMap [ rr:template "http://example.com/f/{{$.properties.id}}" ] ;
+  rr:predicateObjectMap [ rr:predicate geo:asWKT ;
+    rr:objectMap [ rrx:function rrxf:asWKT ; rrx:argumentMap ( [ rml:reference "$.geometry" ] ) ] ] .
+"""
+
+
+@pytest.mark.parametrize("kind", ["collection", "sequence"])
+def test_geojson_through_jsonpath(tmp_path, kind):
+    features = [{"type": "Feature", "properties": {"id": i}, "geometry": {"type": "Point", "coordinates": [i, 2 * i]}}
+                for i in range(3)]
+    if kind == "collection":
+        (tmp_path / "f.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+        src, it = "f.geojson", "$.features[*]"
+    else:  # RFC 8142 GeoJSON text sequence: each record starts with RS
+        (tmp_path / "f.geojsons").write_text("".join("\x1e" + json.dumps(f) + "\n" for f in features))
+        src, it = "f.geojsons", "$"
+    (tmp_path / "m.ttl").write_text(GEOJSON_MAP.format(src=src, it=it))
+    transform(str(tmp_path / "m.ttl"), str(tmp_path / "out.nt"))
+    wkts = sorted(t.object.value for t in _triples(tmp_path / "out.nt"))
+    assert wkts == ["POINT (0 0)", "POINT (1 2)", "POINT (2 4)"]
