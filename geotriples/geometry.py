@@ -38,9 +38,23 @@ class GeometryColumn:
         """(shapely array in x/y order, its pyproj CRS) for a referenced column."""
         if ref not in self._cache:
             col = self.table.column(ref).combine_chunks()
+            if pa.types.is_list(col.type):  # JSON: a reference may select several values
+                col = self._one_per_record(col, ref)
             geoms, crs = self.decode(col)
             self._cache[ref] = (geoms, crs)
         return self._cache[ref]
+
+    def _one_per_record(self, col: pa.Array, ref: str) -> pa.Array:
+        lengths = pc.fill_null(pc.list_value_length(col), 0).to_numpy(zero_copy_only=False)
+        if (lengths > 1).any():
+            record = self.offset + int(np.flatnonzero(lengths > 1)[0]) + 1
+            raise EolinkedError(f"reference {ref!r} selects {int(lengths.max())} geometries in record {record}",
+                                where=self.where, hint="a geometry function takes one geometry per record")
+        values = pc.list_flatten(col)
+        rows = pc.list_parent_indices(col).to_numpy()
+        out = np.full(len(col), None, dtype=object)
+        out[rows] = values.to_numpy(zero_copy_only=False)
+        return pa.array(out, values.type)
 
     def decode(self, col: pa.Array):
         if pa.types.is_binary(col.type) or pa.types.is_large_binary(col.type):

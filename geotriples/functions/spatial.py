@@ -62,8 +62,6 @@ def _spatial(name):
         tm = call.inputs[0][1]
         if tm.kind == "reference":
             geoms, crs = ctx.geometry.geoms(tm.reference)
-            if ctx.batch.table.column(tm.reference).type == pa.list_(pa.string()):
-                raise EolinkedError(f"rrxf:{name} needs one geometry per record", where=ctx.source_path)
         else:
             raw = evaluate(tm, ctx)
             arr = raw.data() if not raw.is_const else pa.repeat(pa.scalar(raw.const), ctx.n)
