@@ -24,14 +24,7 @@ import pyarrow.csv as pcsv
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 
-MAPPING = """@prefix rr: <http://www.w3.org/ns/r2rml#> .
-@prefix rml: <http://semweb.mmlab.be/ns/rml#> .
-@prefix ql: <http://semweb.mmlab.be/ns/ql#> .
-@prefix rrx: <http://www.w3.org/ns/r2rml-ext#> .
-@prefix rrxf: <http://www.w3.org/ns/r2rml-ext/functions/def/> .
-@prefix geo: <http://www.opengis.net/ont/geosparql#> .
-@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-@prefix ex: <http://example.com/ontology#> .
+MAPPING = """@prefix ex: <http://example.com/ontology#> .
 @base <http://example.com/mapping/> .
 
 <#Parcel> a rr:TriplesMap ;
@@ -79,7 +72,9 @@ def generate(rows: int) -> tuple[Path, Path]:
 def write_mapping(source: Path, csv: bool, path: Path) -> Path:
     geometry = 'rml:reference "wkt"' if csv else 'rrx:function rrxf:asWKT ; rrx:argumentMap ( [ rml:reference "the_geom" ] )'
     formulation = "; rml:referenceFormulation ql:CSV" if csv else ""
-    path.write_text(MAPPING.format(source=source, formulation=formulation, geometry=geometry))
+    from geotriples.generate import RML_PREFIXES
+
+    path.write_text(RML_PREFIXES + MAPPING.format(source=source, formulation=formulation, geometry=geometry))
     return path
 
 

@@ -17,20 +17,18 @@ _ID_NAMES = re.compile(r"^(id|fid|gid|objectid|object_id|gml_id|inspire_id|.*_id
 _WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "shape", "footprint")
 
 
+# prefixes of a legacy RML mapping with GeoTriples functions (also used by the benchmark and tests)
+RML_PREFIXES = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in (
+    ("rr", "http://www.w3.org/ns/r2rml#"), ("rml", "http://semweb.mmlab.be/ns/rml#"),
+    ("ql", "http://semweb.mmlab.be/ns/ql#"), ("rrx", "http://www.w3.org/ns/r2rml-ext#"),
+    ("rrxf", "http://www.w3.org/ns/r2rml-ext/functions/def/"), ("geo", "http://www.opengis.net/ont/geosparql#"),
+    ("xsd", XSD)))
+_XSD_TYPES = ((pa.types.is_boolean, "boolean"), (pa.types.is_integer, "integer"), (pa.types.is_floating, "double"),
+              (pa.types.is_decimal, "decimal"), (pa.types.is_date, "date"), (pa.types.is_timestamp, "dateTime"))
+
+
 def _xsd(t: pa.DataType) -> str:
-    if pa.types.is_boolean(t):
-        return XSD + "boolean"
-    if pa.types.is_integer(t):
-        return XSD + "integer"
-    if pa.types.is_floating(t):
-        return XSD + "double"
-    if pa.types.is_decimal(t):
-        return XSD + "decimal"
-    if pa.types.is_date(t):
-        return XSD + "date"
-    if pa.types.is_timestamp(t):
-        return XSD + "dateTime"
-    return XSD + "string"
+    return XSD + next((name for test, name in _XSD_TYPES if test(t)), "string")
 
 
 def _schema(path: str, layer: str | None, wkt_column: str | None):
@@ -105,14 +103,7 @@ def generate_mapping(input_path: str, output: str, *, layer: str | None = None,
         source += f" ;\n    rml:iterator {_lit(layer)}"
     feature_iri = f"{base}{cls}/{{{id_col}}}"
     lines = [
-        "@prefix rr: <http://www.w3.org/ns/r2rml#> .",
-        "@prefix rml: <http://semweb.mmlab.be/ns/rml#> .",
-        "@prefix ql: <http://semweb.mmlab.be/ns/ql#> .",
-        "@prefix rrx: <http://www.w3.org/ns/r2rml-ext#> .",
-        "@prefix rrxf: <http://www.w3.org/ns/r2rml-ext/functions/def/> .",
-        "@prefix geo: <http://www.opengis.net/ont/geosparql#> .",
-        f"@prefix xsd: <{XSD}> .",
-        f"@prefix onto: <{base}ontology#> .",
+        RML_PREFIXES + f"@prefix onto: <{base}ontology#> .",
         f"@base <{base}mapping/{cls}> .",
         "",
         f"<#{cls}> a rr:TriplesMap ;",
@@ -121,7 +112,7 @@ def generate_mapping(input_path: str, output: str, *, layer: str | None = None,
     ]
     for name, t in fields.items():
         lines.append(f"  rr:predicateObjectMap [ rr:predicate onto:{_local(name)} ;\n"
-                     f"    rr:objectMap [ rml:reference {_lit(name)} ; rr:datatype <{_xsd(t)}> ] ] ;")
+                     f"    rr:objectMap [ rml:reference {_lit(name)} ; rr:datatype xsd:{_xsd(t).removeprefix(XSD)} ] ] ;")
     if geom is None:
         lines[-1] = lines[-1].rstrip(" ;") + " ."
     else:

@@ -36,7 +36,7 @@ def load_mapping(path: str, base_iri: str | None = None) -> Mapping:
         raise EolinkedError("mapping file not found", where=path,
                             hint="check the path given with -m/--mapping")
     fmt = rdflib.util.guess_format(path) or "turtle"
-    graph = rdflib.Graph()
+    graph = rdflib.Graph(bind_namespaces="none")
     try:
         graph.parse(path, format=fmt)
     except Exception as exc:  # rdflib raises several types; all are syntax errors here
@@ -59,7 +59,7 @@ def _normalise(graph: rdflib.Graph) -> rdflib.Graph:
                     return URIRef(vocab.RML + _RENAMES.get(local, local))
         return term
 
-    out = rdflib.Graph()
+    out = rdflib.Graph(bind_namespaces="none")
     for prefix, ns in graph.namespaces():
         out.bind(prefix, ns, override=True)
     for s, p, o in graph:

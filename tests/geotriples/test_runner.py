@@ -14,16 +14,9 @@ import shapely
 from eolinked.errors import EolinkedError
 from eolinked.literals import parse_wkt_literals
 from geotriples import transform
+from geotriples.generate import RML_PREFIXES
 
-PREFIXES = """@prefix rr: <http://www.w3.org/ns/r2rml#> .
-@prefix rml: <http://semweb.mmlab.be/ns/rml#> .
-@prefix ql: <http://semweb.mmlab.be/ns/ql#> .
-@prefix rrx: <http://www.w3.org/ns/r2rml-ext#> .
-@prefix rrxf: <http://www.w3.org/ns/r2rml-ext/functions/def/> .
-@prefix geo: <http://www.opengis.net/ont/geosparql#> .
-@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-@prefix ex: <http://example.com/ns#> .
-"""
+PREFIXES = RML_PREFIXES + "@prefix ex: <http://example.com/ns#> .\n"
 
 CSV_MAP = PREFIXES + """
 <#P> rml:logicalSource [ rml:source "parcels.csv" ; rml:referenceFormulation ql:CSV ] ;
