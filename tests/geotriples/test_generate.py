@@ -23,7 +23,7 @@ def test_csv_with_wkt_and_types(tmp_path):
     (tmp_path / "pts.csv").write_text("code,label,height,wkt\nA1,one,1.5,POINT (1 2)\nB2,two,2.5,POINT (3 4)\n")
     generate_mapping(str(tmp_path / "pts.csv"), str(tmp_path / "m.ttl"))
     text = (tmp_path / "m.ttl").read_text()
-    assert "XMLSchema#double" in text and "{code}" in text  # unique string column as id
+    assert "rr:datatype xsd:double" in text and "{code}" in text  # unique string column as id
     s = transform(str(tmp_path / "m.ttl"), str(tmp_path / "out.nt"))
     assert s.records == 4 and len(_objects(tmp_path / "out.nt", "asWKT")) == 2
     heights = _objects(tmp_path / "out.nt", "#height")
