@@ -6,6 +6,8 @@ import os
 import sys
 import time
 from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from tqdm import tqdm
@@ -172,14 +174,21 @@ def _run_map(executor, tm, source, writer, processes, progress) -> int:
                      for b in source.batches(refs, executor.options.batch_size))
         else:
             tasks = ((_work_partition, (tm.id, spec, refs, writer.part_path(i))) for i, spec in enumerate(specs))
-        with mp.get_context("fork").Pool(processes) as pool:
+        with ProcessPoolExecutor(processes, mp_context=mp.get_context("fork")) as pool:
             pending: deque = deque()
-            for fn, task in tasks:  # at most 2 tasks per process in flight: memory stays bounded
-                pending.append(pool.apply_async(fn, (task,)))
-                while len(pending) >= 2 * processes or (pending and pending[0].ready()):
-                    records += _collect(pending.popleft().get(), writer, bar, executor)
-            while pending:
-                records += _collect(pending.popleft().get(), writer, bar, executor)
+            try:
+                for fn, task in tasks:  # at most 2 tasks per process in flight: memory stays bounded
+                    pending.append(pool.submit(fn, task))
+                    while len(pending) >= 2 * processes or (pending and pending[0].done()):
+                        records += _collect(pending.popleft().result(), writer, bar, executor)
+                while pending:
+                    records += _collect(pending.popleft().result(), writer, bar, executor)
+            except BrokenProcessPool:
+                raise EolinkedError(f"a worker process died while transforming triples map {tm.name}",
+                                    where=source.path, hint="run with --processes 1 to see the error") from None
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
         return records
     finally:
         bar.close()

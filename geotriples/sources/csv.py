@@ -54,7 +54,7 @@ class CsvSource(Source):
         with open(self.path, "rb") as fh:
             header = fh.readline()
             start = len(header)
-            chunk = max(1 << 20, min(1 << 26, -(-(size - start) // max(parts, 1))))
+            chunk = max(1 << 16, min(1 << 26, -(-(size - start) // max(parts, 1))))
             specs, records = [], 0
             while start < size:
                 fh.seek(min(start + chunk, size))

@@ -194,3 +194,11 @@ def test_geojson_through_jsonpath(tmp_path, kind):
     transform(str(tmp_path / "m.ttl"), str(tmp_path / "out.nt"))
     wkts = sorted(t.object.value for t in _triples(tmp_path / "out.nt"))
     assert wkts == ["POINT (0 0)", "POINT (1 2)", "POINT (2 4)"]
+
+
+def test_error_in_a_worker_leaves_nothing(tmp_path):
+    rows = [f"{i},n,POINT ({i} 1)\n" for i in range(9000)] + ["9000,n,POINT (1\n"]
+    m = _csv(tmp_path, rows)
+    with pytest.raises(EolinkedError, match="invalid WKT"):
+        transform(str(m), str(tmp_path / "out.nt"), processes=2, batch_size=500)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["map.ttl", "parcels.csv"]
