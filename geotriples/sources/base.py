@@ -1,6 +1,7 @@
 """The reader interface every source kind implements."""
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -25,26 +26,27 @@ class Batch:
     types: dict[str, pa.Array] = field(default_factory=dict)
 
 
-class Source:
+class Source(ABC):
     """A logical source opened for reading. Subclasses set ``path`` and ``crs``."""
 
     path: str
     crs = None  # pyproj.CRS of geometry columns, None when the source has none
     geometry_columns: frozenset[str] = frozenset()
 
+    @abstractmethod
     def columns(self) -> list[str]:
         """References this source can answer."""
-        raise NotImplementedError
 
+    @abstractmethod
     def batches(self, refs: list[str], batch_size: int) -> Iterator[Batch]:
-        raise NotImplementedError
+        """Batches with one column per reference, in source order."""
 
     def partitions(self, parts: int, batch_size: int) -> list | None:
-        """Independent pieces for parallel workers (None: read it in one stream)."""
-        return None
+        """Independent pieces for parallel workers, or None to read the source in one stream.
 
-    def read_partition(self, spec, refs: list[str], batch_size: int) -> Iterator[Batch]:
-        raise NotImplementedError
+        A source that returns pieces also has ``read_partition(spec, refs, batch_size)``.
+        """
+        return None
 
     def resolve(self, ref: str) -> str:
         """Map a mapping's reference to a column name (overridden for aliases)."""
