@@ -75,7 +75,7 @@ def reference_values(ref: str, ctx: Context, as_text: bool = False) -> Values:
         elif ctx.geometry.is_geometry_ref(ref):
             out = Values(dense=ctx.geometry.wkt_lexical(ref) if as_text else col)
         else:
-            out = Values(dense=ntriples.as_text(col))
+            out = Values(dense=ntriples.as_text(col), types=types)
     ctx.cache[key] = out
     return out
 
@@ -151,8 +151,9 @@ def _literals(tm: TermMap, raw: Values, ctx: Context) -> Values:
         suffix = f"^^<{tm.datatype}>"
     else:
         suffix = ""
+    # natural datatypes: RML-Core's for JSON values, a function's own, and geometry columns' wktLiteral
     natural = raw.types is not None and not suffix and (
-        ctx.natural or tm.kind == "function" or isinstance(raw.types, str))
+        ctx.natural or tm.kind == "function" or (isinstance(raw.types, str) and raw.types == WKT_LITERAL))
 
     def build(a):
         lex = ntriples.wrap(ntriples.escape_literal(ntriples.as_text(a)), '"', '"' + suffix)

@@ -18,7 +18,8 @@ class Batch:
     """Records of a source: one column per reference, in source order.
 
     A column may be a list array when a reference yields several values per record (JSON);
-    ``types`` then maps the reference to a parallel list array of natural XSD datatypes.
+    ``types`` then maps the reference to a parallel list array of natural XSD datatypes, or,
+    for a plain column, to one datatype IRI (None for strings).
     """
 
     table: pa.Table

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from functools import lru_cache
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from jsonpath_ng import Fields
 from jsonpath_ng import parse as jsonpath_parse
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
@@ -44,6 +46,42 @@ def _lexical(value):
     if isinstance(value, dict):
         return json.dumps(value, separators=(",", ":")), None
     return str(value), None
+
+
+_SIMPLE = re.compile(r"^(?:\$\.)?([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)$")
+_ARROW_TYPES = ((pa.types.is_boolean, XSD + "boolean"), (pa.types.is_integer, XSD + "integer"),
+                (pa.types.is_string, None), (pa.types.is_large_string, None))
+
+
+def _arrow_columns(rows, paths, matched) -> tuple[dict, dict]:
+    """Columns for simple key paths (``$.a.b``), read through Arrow's struct conversion at once.
+
+    Only booleans, integers and strings take this way (a column mixing integers and decimals
+    becomes double in Arrow, which would lose the integers' natural datatype); anything else
+    is left to the JSONPath walk.
+    """
+    simple = {ref: m.group(1).split(".") for ref in paths if (m := _SIMPLE.match(ref))}
+    if not simple:
+        return {}, {}
+    try:
+        records = pa.array(rows)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+        return {}, {}
+    columns, types = {}, {}
+    for ref, keys in simple.items():
+        col = records
+        for key in keys:
+            if not pa.types.is_struct(col.type) or col.type.get_field_index(key) < 0:
+                col = None
+                break
+            col = pc.struct_field(col, key)
+        natural = next((dt for test, dt in _ARROW_TYPES if col is not None and test(col.type)), False)
+        if natural is False:
+            continue
+        matched[ref] = True
+        columns[ref] = col.cast(pa.string())
+        types[ref] = natural
+    return columns, types
 
 
 class JsonSource(Source):
@@ -114,8 +152,10 @@ class JsonSource(Source):
                                 hint="keys seen in the records: " + ", ".join(sorted(self._seen_keys)[:40]))
 
     def _batch(self, rows, paths, matched, offset) -> Batch:
-        columns, types = {}, {}
+        columns, types = _arrow_columns(rows, paths, matched)
         for ref, path in paths.items():
+            if ref in columns:
+                continue
             values, dtypes = [], []
             for record in rows:
                 vals, dts = [], []
