@@ -40,7 +40,7 @@ class Executor:
     def __init__(self, mapping: Mapping, options: Options):
         self.mapping = mapping
         self.options = options
-        self.parent_index: dict[tuple[str, str], pa.Table] = {}
+        self.parent_index: dict[tuple[str, str], pa.Table] = {}  # by parent + join conditions
 
     def context(self, tm: TriplesMap, source: Source, batch: Batch) -> Context:
         geo_refs = {r for r in batch.table.column_names if source.resolve(r) in source.geometry_columns}
@@ -51,27 +51,37 @@ class Executor:
 
     def lines(self, tm: TriplesMap, source: Source, batch: Batch) -> list[pa.Array]:
         ctx = self.context(tm, source, batch)
-        subject = term_values(tm.subject, ctx)
+        subject = self._terms(term_values(tm.subject, ctx))
         out: list[pa.Array] = []
         graphs = [term_values(g, ctx) for g in tm.graphs]
         for cls in tm.classes:
-            out += self._emit(subject, constant(RDF_TYPE), constant(f"<{cls}>"), graphs, ctx)
+            out += self._emit(subject, self._terms(constant(RDF_TYPE)), self._terms(constant(f"<{cls}>")), graphs, ctx)
         for pom in tm.poms:
             pgraphs = graphs + [term_values(g, ctx) for g in pom.graphs]
-            predicates = [term_values(p, ctx) for p in pom.predicates]
+            predicates = [self._terms(term_values(p, ctx)) for p in pom.predicates]
             for om in pom.objects:
                 obj = self._ref_object(om, tm, ctx) if isinstance(om, RefObjectMap) else term_values(om, ctx)
+                obj = self._terms(obj)
                 for pred in predicates:
                     out += self._emit(subject, pred, obj, pgraphs, ctx)
         return out
+
+    def _terms(self, v: Values) -> Values:
+        """Turtle output: IRIs and datatypes in a declared namespace as prefixed names (once per term map)."""
+        if not self.options.prefixes:
+            return v
+        if v.is_const:
+            return constant(abbreviate(pa.array([v.const], pa.string()), self.options.prefixes)[0].as_py()
+                            if v.const else v.const)
+        if v.dense is not None:
+            return Values(dense=abbreviate(v.dense, self.options.prefixes))
+        return Values(rows=v.rows, sparse=abbreviate(v.sparse, self.options.prefixes))
 
     def _emit(self, s: Values, p: Values, o: Values, graphs: list[Values], ctx: Context) -> list[pa.Array]:
         if not self.options.quads:
             graphs = []
         targets = graphs or [constant(DEFAULT_GRAPH)]
         result = []
-        if self.options.prefixes:
-            s, p, o = (_abbreviate(v, self.options.prefixes) for v in (s, p, o))
         for g in targets:
             parts = [s, p, o]
             with_graph = not (g.is_const and g.const == DEFAULT_GRAPH)
@@ -90,7 +100,7 @@ class Executor:
             v = combine(parts, join, ctx.n)
             if v.is_const:
                 if v.const is not None:
-                    result.append(pa.array([v.const] * ctx.n, pa.string()))
+                    result.append(pa.repeat(pa.scalar(v.const, pa.string()), ctx.n))
                 continue
             arr = v.dense if v.dense is not None else v.sparse
             if arr.null_count:
@@ -104,7 +114,7 @@ class Executor:
         parent = self.mapping.triples_maps[om.parent]
         if not om.joins and parent.source == tm.source:
             return term_values(parent.subject, ctx)
-        index = self.parent_index[(tm.id, om.parent)]
+        index = self.parent_index[_index_key(om)]
         keys = [raw_values(child, ctx) for child, _ in om.joins]
         if not keys:
             rows = np.arange(ctx.n)
@@ -116,8 +126,10 @@ class Executor:
         joined = joined.sort_by("__row")
         return Values(rows=joined.column("__row").to_numpy(), sparse=joined.column("__subject").combine_chunks())
 
-    def build_parent_index(self, tm: TriplesMap, om: RefObjectMap, parent: TriplesMap, parent_source: Source):
+    def build_parent_index(self, om: RefObjectMap, parent: TriplesMap, parent_source: Source):
         """All (join key values, subject) pairs of a parent triples map, held in memory."""
+        if _index_key(om) in self.parent_index:
+            return
         parts = []
         for batch in parent_source.batches(sorted(_parent_refs(parent, om) - ROW_REFS), self.options.batch_size):
             ctx = self.context(parent, parent_source, batch)
@@ -130,15 +142,12 @@ class Executor:
         else:
             index = pa.table({**{f"k{i}": pa.array([], pa.string()) for i in range(len(om.joins))},
                               "__subject": pa.array([], pa.string())})
-        self.parent_index[(tm.id, om.parent)] = index
+        self.parent_index[_index_key(om)] = index
 
 
-def _abbreviate(v: Values, prefixes) -> Values:
-    if v.is_const:
-        return constant(abbreviate(pa.array([v.const], pa.string()), prefixes)[0].as_py() if v.const else v.const)
-    if v.dense is not None:
-        return Values(dense=abbreviate(v.dense, prefixes))
-    return Values(rows=v.rows, sparse=abbreviate(v.sparse, prefixes))
+def _index_key(om: RefObjectMap) -> tuple[str, str]:
+    """Ref object maps with the same parent and join conditions share one parent index."""
+    return om.parent, repr(om.joins)
 
 
 def _parent_refs(parent: TriplesMap, om: RefObjectMap) -> set[str]:

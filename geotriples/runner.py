@@ -121,7 +121,7 @@ def prepare_joins(mapping: Mapping, executor: Executor, sources) -> None:
                     src = sources[parent.id]
                     src.check(sorted({r for _, pm in om.joins for r in pm.references}
                                      | set(parent.subject.references)), parent.name)
-                    executor.build_parent_index(tm, om, parent, src)
+                    executor.build_parent_index(om, parent, src)
 
 
 # -- parallel execution: workers inherit the executor by fork ---------------------

@@ -202,3 +202,21 @@ def test_error_in_a_worker_leaves_nothing(tmp_path):
     with pytest.raises(EolinkedError, match="invalid WKT"):
         transform(str(m), str(tmp_path / "out.nt"), processes=2, batch_size=500)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["map.ttl", "parcels.csv"]
+
+
+def test_two_joins_to_the_same_parent(tmp_path):
+    (tmp_path / "people.csv").write_text("id,home,work\n1,A,Beta\n2,B,Beta\n")  # work names the place
+    (tmp_path / "places.csv").write_text("code,name\nA,Alpha\nB,Beta\n")
+    join = """rr:objectMap [ rr:parentTriplesMap <#Place> ; rr:joinCondition [ rr:child "{col}" ; rr:parent "{key}" ] ]"""
+    (tmp_path / "m.ttl").write_text(PREFIXES + f"""
+<#Person> rml:logicalSource [ rml:source "people.csv" ; rml:referenceFormulation ql:CSV ] ;
+  rr:subjectMap [ rr:template "http://example.com/person/{{id}}" ] ;
+  rr:predicateObjectMap [ rr:predicate ex:home ; {join.format(col="home", key="code")} ] ;
+  rr:predicateObjectMap [ rr:predicate ex:work ; {join.format(col="work", key="name")} ] .
+<#Place> rml:logicalSource [ rml:source "places.csv" ; rml:referenceFormulation ql:CSV ] ;
+  rr:subjectMap [ rr:template "http://example.com/place/{{name}}" ] .
+""")
+    transform(str(tmp_path / "m.ttl"), str(tmp_path / "out.nt"))
+    links = sorted((t.subject.value[-1], t.predicate.value.rsplit("#")[1], t.object.value.rsplit("/")[-1])
+                   for t in _triples(tmp_path / "out.nt"))
+    assert links == [("1", "home", "Alpha"), ("1", "work", "Beta"), ("2", "home", "Beta"), ("2", "work", "Beta")]
