@@ -27,7 +27,7 @@ _WKT_DIGITS = 25  # GEOS writes shortest round-trip floats when allowed >= 21 de
 _PREFIX = r"^\s*<(?P<iri>[^>]*)>"  # a leading <CRS IRI>; anchored, so linear
 _MULTI = {4: ("MultiPoint", "pointMember"), 5: ("MultiCurve", "curveMember"),
           6: ("MultiSurface", "surfaceMember"), 7: ("MultiGeometry", "geometryMember")}
-_LEGACY_SRS = re.compile(r"^(?:EPSG:|https?://(?:www\.)?opengis\.net/gml/srs/epsg\.xml#)(\d+)$", re.I)
+_LEGACY_SRS = re.compile(r"^(?:EPSG:|https?://(?:www\.)?opengis\.net/gml/srs/epsg\.xml#)(\d+)$", re.IGNORECASE)
 
 
 # -- shared helpers -------------------------------------------------------------------

@@ -3,4 +3,4 @@ from .generate import generate_mapping
 from .parser import load_mapping
 from .runner import Summary, transform
 
-__all__ = ["transform", "generate_mapping", "load_mapping", "Summary"]
+__all__ = ["Summary", "generate_mapping", "load_mapping", "transform"]

@@ -16,8 +16,8 @@ from .geometry import GeometryColumn
 from .model import Mapping, RefObjectMap, TriplesMap
 from .sources.base import ROW_REFS, Batch, Source
 from .terms import Context, raw_values, term_values
-from .writer import abbreviate
 from .values import Values, align, combine, constant, to_sparse
+from .writer import abbreviate
 
 RDF_TYPE = f"<{vocab.RDF_TYPE}>"
 DEFAULT_GRAPH = f"<{vocab.RML}defaultGraph>"

@@ -13,7 +13,7 @@ from eolinked.vocab import XSD
 from .sources.base import ROW
 
 GEOMETRY_REF = "the_geom"
-_ID_NAMES = re.compile(r"^(id|fid|gid|objectid|object_id|gml_id|inspire_id|.*_id|id_.*|.*id)$", re.I)
+_ID_NAMES = re.compile(r"^(id|fid|gid|objectid|object_id|gml_id|inspire_id|.*_id|id_.*|.*id)$", re.IGNORECASE)
 _WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "shape", "footprint")
 
 
@@ -49,14 +49,14 @@ def _schema(path: str, layer: str | None, wkt_column: str | None):
     if ext in (".tif", ".tiff"):
         fields = {"region": pa.string(), "value": pa.int64(), "pixel_count": pa.int64()}
         return "raster", fields, GEOMETRY_REF, "region", None
-    from .sources.vector import read_vector, vector_info
+    from eolinked.vectorio import read_vector, vector_info
 
     info = vector_info(path, layer)
 
     def column(name):
         return pa.chunked_array([t.column(name) for t in read_vector(path, info.layer, columns=[name])])
 
-    from .sources.vector import list_layers
+    from eolinked.vectorio import list_layers
 
     shown_layer = info.layer if layer or len(list_layers(path)) > 1 else None
     return "vector", dict(info.fields), GEOMETRY_REF, _id_column(info.fields, column), shown_layer

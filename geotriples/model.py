@@ -30,7 +30,7 @@ class FunctionCall:
     """An FnO function execution: function IRI and named inputs (parameter IRI -> map)."""
 
     function: str
-    inputs: list[tuple[str, "TermMap"]]
+    inputs: list[tuple[str, TermMap]]
     output: str | None = None
 
 
@@ -46,10 +46,10 @@ class TermMap:
     function: FunctionCall | None = None
     term_type: str | None = None
     datatype: str | None = None
-    datatype_map: "TermMap | None" = None
+    datatype_map: TermMap | None = None
     language: str | None = None
-    language_map: "TermMap | None" = None
-    condition: "TermMap | None" = None
+    language_map: TermMap | None = None
+    condition: TermMap | None = None
     node: str = ""  # where it came from in the mapping, for error messages
     key: str = ""  # stable name within the mapping (labels of fresh blank nodes)
 

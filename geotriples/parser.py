@@ -14,8 +14,20 @@ from rdflib.collection import Collection
 from eolinked import vocab
 from eolinked.errors import EolinkedError
 
-from .model import (BLANK, IRI, LITERAL, UNSAFE_IRI, URI, FunctionCall, LogicalSource, Mapping,
-                    PredicateObjectMap, RefObjectMap, TermMap, TriplesMap)
+from .model import (
+    BLANK,
+    IRI,
+    LITERAL,
+    UNSAFE_IRI,
+    URI,
+    FunctionCall,
+    LogicalSource,
+    Mapping,
+    PredicateObjectMap,
+    RefObjectMap,
+    TermMap,
+    TriplesMap,
+)
 from .templates import parse_template
 
 R = rdflib.Namespace(vocab.RML)

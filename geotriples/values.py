@@ -5,8 +5,8 @@ sparse ``(rows, values)`` pairs when a reference selects several values per reco
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 import pyarrow as pa

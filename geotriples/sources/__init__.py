@@ -8,7 +8,7 @@ from eolinked.errors import EolinkedError
 from ..model import LogicalSource
 from .base import ROW, ROW_REFS, Batch, Source
 
-__all__ = ["open_source", "resolve_path", "Source", "Batch", "ROW", "ROW_REFS"]
+__all__ = ["ROW", "ROW_REFS", "Batch", "Source", "open_source", "resolve_path"]
 
 
 def resolve_path(ls: LogicalSource, mapping_dir: str, overrides: dict[str, str]) -> str:

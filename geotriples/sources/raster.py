@@ -10,9 +10,9 @@ polygonising the whole raster at once.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain
-from typing import Iterator
 
 import numpy as np
 import pyarrow as pa

@@ -13,7 +13,7 @@ from geotriples import transform
 ROOT = Path(__file__).resolve().parents[2]
 PEER = ROOT / ".venv-peers" / "bin" / "python"
 sys.path.insert(0, str(ROOT / "benchmarks"))
-import transform as bench  # noqa: E402  (the benchmark's mapping and data generator)
+import transform as bench
 
 
 @pytest.mark.skipif(not PEER.exists(), reason="morph-kgc peer venv not installed (make peers; CI installs it)")

@@ -5,9 +5,9 @@ import gzip
 import json
 
 import numpy as np
+import pyarrow as pa
 import pyogrio
 import pyoxigraph
-import pyarrow as pa
 import pytest
 import shapely
 

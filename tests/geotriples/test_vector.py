@@ -12,7 +12,7 @@ import pytest
 import shapely
 
 from eolinked.errors import EolinkedError
-from geotriples.sources.vector import list_layers, read_vector, vector_info
+from eolinked.vectorio import list_layers, read_vector, vector_info
 
 DATASETS = [
     ("crops/at/INSPIRE_SCHLAEGE_2025-1_POLYGON.gpkg", None),
