@@ -39,7 +39,7 @@ def _is_parquet(path) -> bool:
 
 
 def _check_exists(path: str) -> None:
-    if not path.startswith("/vsi") and not os.path.exists(path):
+    if not path.startswith("/vsi") and "://" not in path and not os.path.exists(path):
         raise EolinkedError("no such file", where=path, hint="check the path (relative to the working directory)")
 
 
@@ -113,7 +113,7 @@ def _check_columns(path, columns, fields) -> list[str] | None:
     return columns
 
 
-def _finish(table: pa.Table, geom: str | None, columns: list[str]) -> pa.Table:
+def as_feature_table(table: pa.Table, geom: str | None, columns: list[str]) -> pa.Table:
     """Attributes in the asked order plus a plain-binary ``geometry`` column."""
     if geom is None:
         wkb = pa.nulls(table.num_rows, pa.binary())
@@ -159,7 +159,7 @@ def _read(path, info, names, batch_size, skip_features, max_features, encoding):
         if left == 0:
             break
     if empty:
-        yield _finish(pa.table({n: pa.array([], t) for n, t in info.fields.items()}), None, names)
+        yield as_feature_table(pa.table({n: pa.array([], t) for n, t in info.fields.items()}), None, names)
 
 
 def _gdal_tables(path, layer, names, batch_size, skip, encoding):
@@ -169,7 +169,7 @@ def _gdal_tables(path, layer, names, batch_size, skip, encoding):
                                 encoding=encoding, use_pyarrow=True) as (meta, reader):
             geom = _gdal_geometry_column(meta, reader.schema)
             for rb in reader:
-                yield _finish(pa.Table.from_batches([rb]), geom, names)
+                yield as_feature_table(pa.Table.from_batches([rb]), geom, names)
     except (DataSourceError, DataLayerError, OSError) as exc:
         raise _gdal_error(path, exc) from None
 
@@ -194,9 +194,17 @@ def _geo_metadata(path: str, schema: pa.Schema) -> dict:
     return geo
 
 
+def _open_uri(uri: str):
+    """A file named by a URI (file://, hdfs://, s3:// or s3a://) through pyarrow's file systems."""
+    import pyarrow.fs
+
+    fs, inner = pyarrow.fs.FileSystem.from_uri(uri.replace("s3a://", "s3://", 1))
+    return fs.open_input_file(inner)
+
+
 def _parquet_info(path: str, layer: str) -> VectorInfo:
     try:
-        pf = pq.ParquetFile(path)
+        pf = pq.ParquetFile(_open_uri(path) if "://" in path else path)
     except (pa.ArrowException, OSError) as exc:
         raise EolinkedError(f"cannot read Parquet file: {exc}", where=path) from None
     schema = pf.schema_arrow
@@ -230,4 +238,4 @@ def _parquet_tables(path, info: VectorInfo, names, batch_size, skip):
             drop = min(skip, table.num_rows)
             table, skip = table.slice(drop), skip - drop
         if table.num_rows:
-            yield _finish(table, info.geometry_name, names)
+            yield as_feature_table(table, info.geometry_name, names)

@@ -13,9 +13,21 @@ TRANSFORM_EXAMPLES = """examples:
   eolinked transform -m parcels.rml.ttl -o parcels.ttl --target-crs EPSG:4326
   eolinked transform -m crops.ttl -s parcels=/data/parcels_2025.gpkg -o crops.nq.gz --processes 2
   eolinked transform -m points.ttl -o points.nt --source-crs EPSG:25832 --invalid skip
+  eolinked transform --engine spark --master local[2] -m parcels.rml.ttl -o parcels-nt/ -f nt
+  eolinked transform --engine spark -m crops.ttl -o crops.parquet --spark-conf spark.executor.memory=4g
 
 Source paths in the mapping resolve relative to the mapping file. The output is written to a
-temporary file and renamed when complete: a failed run leaves no partial output."""
+temporary file and renamed when complete: a failed run leaves no partial output. The Spark engine
+writes a directory of part files (N-Triples, N-Quads, optionally gzip, or Parquet triples s, p, o, g)
+and reads CSV, JSON Lines and GeoParquet from any path Spark reaches (hdfs://, s3a://, ...)."""
+
+SPARK_SUBMIT_EXAMPLES = """examples:
+  spark-submit --master local[2] $(python -c 'import geotriples.spark as m; print(m.__file__)') \\
+      -m parcels.rml.ttl -o parcels.nt.gz
+  spark-submit --master yarn geotriples/spark.py -m crops.ttl -s parcels=hdfs:///eo/parcels.csv \\
+      -o hdfs:///eo/crops.parquet
+
+The output is a directory of part files (.nt / .nq, optionally .gz, or Parquet triples s, p, o, g)."""
 
 GENERATE_EXAMPLES = """examples:
   eolinked generate-mapping parcels.shp -o parcels.rml.ttl
@@ -32,14 +44,13 @@ Generates mappings for the Natural Earth countries shapefile that ships with pyo
 generated crop-type classification raster, transforms both, and prints what it wrote."""
 
 
-def register(sub) -> None:
-    t = sub.add_parser("transform", help="run an RML mapping into GeoSPARQL triples",
-                       description="Run an RML mapping (legacy RML, RML-Core, FNML, GeoTriples rrx functions) "
-                                   "into N-Triples, N-Quads or Turtle.", epilog=TRANSFORM_EXAMPLES,
-                       formatter_class=RAW)
+def _transform_arguments(t, spark_submit: bool = False) -> None:
     t.add_argument("-m", "--mapping", required=True, help="RML mapping file (Turtle)")
-    t.add_argument("-o", "--output", required=True, help="output file: .nt, .nq or .ttl, optionally .gz; - for stdout")
-    t.add_argument("-f", "--format", choices=["nt", "nq", "ttl"], help="output format (default: from the extension)")
+    t.add_argument("-o", "--output", required=True,
+                   help="output: .nt, .nq or .ttl, optionally .gz; - for stdout. Spark engine: a directory "
+                        "of part files named .nt, .nq (optionally .gz) or .parquet (s, p, o, g triples)")
+    t.add_argument("-f", "--format", choices=["nt", "nq", "ttl", "parquet"],
+                   help="output format (default: from the extension; parquet with the Spark engine only)")
     t.add_argument("-s", "--source", action="append", default=[], metavar="NAME=PATH",
                    help="use PATH for the source written NAME (path, file name or stem) in the mapping")
     t.add_argument("--base-iri", help="base IRI for relative IRIs (default http://example.com/base/)")
@@ -47,10 +58,33 @@ def register(sub) -> None:
     t.add_argument("--source-crs", help="CRS of sources that declare none (e.g. WKT in a CSV); default CRS84")
     t.add_argument("--invalid", choices=["repair", "skip", "fail"], default="repair",
                    help="invalid geometries: repair with make_valid (default), skip, or fail naming the record")
-    t.add_argument("--processes", type=int, default=1, help="worker processes (default 1)")
     t.add_argument("--batch-size", type=int, default=65536, help="records per batch (default 65536)")
-    t.add_argument("--engine", choices=["local"], default="local", help="execution engine (default local)")
-    t.set_defaults(run=_transform)
+    if not spark_submit:
+        t.add_argument("--engine", choices=["local", "spark"], default="local", help="execution engine (default local)")
+        t.add_argument("--processes", type=int, default=1, help="local engine: worker processes (default 1)")
+        t.add_argument("--master", help="Spark engine: master URL (default local[*]; spark-submit's own)")
+    t.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE",
+                   help="Spark engine: a Spark setting (repeatable)")
+    t.add_argument("--partitions", type=int,
+                   help="Spark engine: pieces for GDAL files and rasters (default 2 x the default parallelism)")
+    t.set_defaults(run=_transform, engine="spark" if spark_submit else None)
+
+
+def transform_parser(spark_submit: bool = False) -> argparse.ArgumentParser:
+    """The transform command on its own (spark-submit runs geotriples/spark.py with these arguments)."""
+    parser = argparse.ArgumentParser(prog="spark-submit geotriples/spark.py", description="Run an RML mapping "
+                                     "as a Spark job.", epilog=SPARK_SUBMIT_EXAMPLES, formatter_class=RAW)
+    _transform_arguments(parser, spark_submit)
+    parser.set_defaults(command="transform")
+    return parser
+
+
+def register(sub) -> None:
+    t = sub.add_parser("transform", help="run an RML mapping into GeoSPARQL triples",
+                       description="Run an RML mapping (legacy RML, RML-Core, FNML, GeoTriples rrx functions) "
+                                   "into N-Triples, N-Quads or Turtle, locally or as a Spark job.",
+                       epilog=TRANSFORM_EXAMPLES, formatter_class=RAW)
+    _transform_arguments(t)
 
     g = sub.add_parser("generate-mapping", help="write an RML mapping for a geodata file",
                        description="Write an RML mapping (GeoTriples style) for a Shapefile, GeoPackage, "
@@ -82,11 +116,22 @@ def _overrides(pairs) -> dict[str, str]:
 
 
 def _transform(args) -> int:
-    from .runner import transform
+    common = dict(fmt=args.format, overrides=_overrides(args.source), base_iri=args.base_iri,
+                  target_crs=args.target_crs, source_crs=args.source_crs, invalid=args.invalid,
+                  batch_size=args.batch_size)
+    if args.engine == "spark":
+        from eolinked.spark import parse_conf
 
-    summary = transform(args.mapping, args.output, fmt=args.format, overrides=_overrides(args.source),
-                        base_iri=args.base_iri, target_crs=args.target_crs, source_crs=args.source_crs,
-                        invalid=args.invalid, processes=args.processes, batch_size=args.batch_size)
+        from .spark import transform_spark
+
+        summary = transform_spark(args.mapping, args.output, partitions=args.partitions,
+                                  master=getattr(args, "master", None), conf=parse_conf(args.spark_conf), **common)
+    else:
+        from .runner import transform
+
+        if args.format == "parquet":
+            raise EolinkedError("Parquet triples are written by the Spark engine", hint="add --engine spark")
+        summary = transform(args.mapping, args.output, processes=args.processes, **common)
     for note in summary.notes:
         print(f"note: {note}", file=sys.stderr)
     print(summary.line(), file=sys.stderr)

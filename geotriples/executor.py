@@ -21,6 +21,8 @@ from .writer import abbreviate
 
 RDF_TYPE = f"<{vocab.RDF_TYPE}>"
 DEFAULT_GRAPH = f"<{vocab.RML}defaultGraph>"
+_MARK = "\x00"  # brackets a child row number where a deferred join's parent subject goes
+_CUT = "(?s)^(?P<prefix>.*)\x00(?P<row>[0-9]+)\x00(?P<suffix>.*)$"
 
 
 @dataclass
@@ -49,7 +51,9 @@ class Executor:
         return Context(batch, tm.name, source.path, tm.base_iri or self.options.base_iri,
                        tm.natural_datatypes, geometry, self.options.report)
 
-    def lines(self, tm: TriplesMap, source: Source, batch: Batch) -> list[pa.Array]:
+    def lines(self, tm: TriplesMap, source: Source, batch: Batch, defer_joins: bool = False) -> list[pa.Array]:
+        """The batch's lines; with ``defer_joins`` the referencing object maps that need a parent
+        index are left out (a distributed engine joins them, see ``join_templates``)."""
         ctx = self.context(tm, source, batch)
         subject = self._terms(term_values(tm.subject, ctx))
         out: list[pa.Array] = []
@@ -60,11 +64,50 @@ class Executor:
             pgraphs = graphs + [term_values(g, ctx) for g in pom.graphs]
             predicates = [self._terms(term_values(p, ctx)) for p in pom.predicates]
             for om in pom.objects:
+                if defer_joins and self.needs_parent_index(om, tm):
+                    continue
                 obj = self._ref_object(om, tm, ctx) if isinstance(om, RefObjectMap) else term_values(om, ctx)
                 obj = self._terms(obj)
                 for pred in predicates:
                     out += self._emit(subject, pred, obj, pgraphs, ctx)
         return out
+
+    def needs_parent_index(self, om, tm: TriplesMap) -> bool:
+        """A referencing object map whose parent subjects come from another source or a join condition."""
+        return isinstance(om, RefObjectMap) and bool(om.joins or self.mapping.triples_maps[om.parent].source != tm.source)
+
+    def join_templates(self, tm: TriplesMap, om: RefObjectMap, source: Source, batch: Batch) -> pa.Table:
+        """Child side of a join: key columns ``k0..`` and each line cut where the parent subject goes
+        (``prefix`` + parent subject + ``suffix``), for every predicate and graph of ``om``."""
+        ctx = self.context(tm, source, batch)
+        subject = term_values(tm.subject, ctx)
+        graphs = [term_values(g, ctx) for g in tm.graphs]
+        marker = Values(dense=pa.array(np.arange(ctx.n)).cast(pa.string()))
+        marker = Values(dense=pc.binary_join_element_wise(_MARK, marker.dense, _MARK, ""))
+        lines: list[pa.Array] = []
+        for pom in tm.poms:
+            if any(o is om for o in pom.objects):
+                pgraphs = graphs + [term_values(g, ctx) for g in pom.graphs]
+                for p in pom.predicates:
+                    lines += self._emit(subject, term_values(p, ctx), marker, pgraphs, ctx)
+        keys = _key_table([raw_values(child, ctx) for child, _ in om.joins], ctx.n)
+        names = [f"k{i}" for i in range(len(om.joins))]
+        if not lines:
+            return pa.table({**{k: pa.array([], pa.string()) for k in names},
+                             "prefix": pa.array([], pa.string()), "suffix": pa.array([], pa.string())})
+        cut = pc.extract_regex(pa.concat_arrays(lines), _CUT)
+        rows = pc.struct_field(cut, "row").cast(pa.int64())
+        templates = pa.table({"__row": rows, "prefix": pc.struct_field(cut, "prefix"),
+                              "suffix": pc.struct_field(cut, "suffix")})
+        return templates.join(keys, "__row", join_type="inner").select(names + ["prefix", "suffix"])
+
+    def parent_keys(self, om: RefObjectMap, parent: TriplesMap, source: Source, batch: Batch) -> pa.Table:
+        """Parent side of a join: key columns ``k0..`` and ``__subject`` for one batch of the parent."""
+        ctx = self.context(parent, source, batch)
+        keys = [raw_values(pm, ctx) for _, pm in om.joins]
+        table = _key_table(keys + [term_values(parent.subject, ctx)], ctx.n,
+                           names=[f"k{i}" for i in range(len(keys))] + ["__subject"])
+        return table.drop_columns(["__row"])
 
     def _terms(self, v: Values) -> Values:
         """Turtle output: IRIs and datatypes in a declared namespace as prefixed names (once per term map)."""
@@ -130,13 +173,9 @@ class Executor:
         """All (join key values, subject) pairs of a parent triples map, held in memory."""
         if _index_key(om) in self.parent_index:
             return
-        parts = []
-        for batch in parent_source.batches(sorted(_parent_refs(parent, om) - ROW_REFS), self.options.batch_size):
-            ctx = self.context(parent, parent_source, batch)
-            subject = term_values(parent.subject, ctx)
-            keys = [raw_values(pm, ctx) for _, pm in om.joins]
-            table = _key_table(keys + [subject], ctx.n, names=[f"k{i}" for i in range(len(keys))] + ["__subject"])
-            parts.append(table.drop_columns(["__row"]))
+        parts = [self.parent_keys(om, parent, parent_source, batch)
+                 for batch in parent_source.batches(sorted(parent_refs(parent, om) - ROW_REFS),
+                                                    self.options.batch_size)]
         if parts:
             index = pa.concat_tables(parts)
         else:
@@ -150,7 +189,7 @@ def _index_key(om: RefObjectMap) -> tuple[str, str]:
     return om.parent, repr(om.joins)
 
 
-def _parent_refs(parent: TriplesMap, om: RefObjectMap) -> set[str]:
+def parent_refs(parent: TriplesMap, om: RefObjectMap) -> set[str]:
     refs = set(parent.subject.references)
     for _, pm in om.joins:
         refs.update(pm.references)

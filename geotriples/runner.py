@@ -63,8 +63,8 @@ def transform(mapping_path: str, output: str, *, fmt: str | None = None,
     fmt = format_for(output, fmt)
     options = Options(base_iri=mapping.base_iri, invalid=invalid, quads=fmt in ("nq",),
                       batch_size=batch_size,
-                      target_crs=_crs(target_crs), prefixes=mapping_prefixes(mapping) if fmt == "ttl" else {})
-    sources = open_sources(mapping, overrides or {}, _crs(source_crs))
+                      target_crs=parse_crs(target_crs), prefixes=mapping_prefixes(mapping) if fmt == "ttl" else {})
+    sources = open_sources(mapping, overrides or {}, parse_crs(source_crs))
     executor = Executor(mapping, options)
     for tm in mapping.triples_maps.values():
         sources[tm.id].check(sorted(required_refs(mapping, tm)), tm.name)
@@ -81,7 +81,7 @@ def transform(mapping_path: str, output: str, *, fmt: str | None = None,
     return summary
 
 
-def _crs(text):
+def parse_crs(text):
     if not text:
         return None
     try:
@@ -201,11 +201,11 @@ def _collect(result, writer, bar, executor) -> int:
     else:
         writer.append_part(data, count)
     bar.update(n)
-    _merge_report(executor.options.report, report)
+    merge_report(executor.options.report, report)
     return n
 
 
-def _merge_report(into: dict, part: dict) -> None:
+def merge_report(into: dict, part: dict) -> None:
     for key, value in part.items():
         if key == "first_invalid_record":
             into[key] = min(into.get(key, value), value)

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import os
+import re
 
 from eolinked.errors import EolinkedError
 
 from ..model import LogicalSource
 from .base import ROW, ROW_REFS, Batch, Source
 
-__all__ = ["ROW", "ROW_REFS", "Batch", "Source", "open_source", "resolve_path"]
+__all__ = ["ROW", "ROW_REFS", "Batch", "Source", "is_uri", "open_source", "resolve_path"]
 
 
 def resolve_path(ls: LogicalSource, mapping_dir: str, overrides: dict[str, str]) -> str:
@@ -19,13 +20,23 @@ def resolve_path(ls: LogicalSource, mapping_dir: str, overrides: dict[str, str])
     for key in (raw, name, os.path.splitext(name)[0]):
         if key in overrides:
             return overrides[key]
+    if is_uri(raw) and not raw.startswith("file://"):  # hdfs://, s3a://, ...: for the Spark engine
+        return raw
     if os.path.isabs(raw) or raw.startswith(("file://", "/vsi")):
         return raw.removeprefix("file://")
     root = os.getcwd() if ls.option("root") == "cwd" else mapping_dir
     return os.path.normpath(os.path.join(root, raw))
 
 
+def is_uri(path: str) -> bool:
+    return re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://", path) is not None
+
+
 def open_source(ls: LogicalSource, path: str, source_crs=None) -> Source:
+    path = path.removeprefix("file://")
+    if is_uri(path):
+        raise EolinkedError("the local engine reads local files only", where=path,
+                            hint="run with --engine spark to read hdfs://, s3a:// and other Hadoop paths")
     if not path.startswith("/vsi") and not os.path.exists(path):
         raise EolinkedError("source file not found", where=path,
                             hint="check rml:source/rml:path in the mapping (relative to the mapping file), "

@@ -73,6 +73,10 @@ class CsvSource(Source):
             header = fh.readline()
             fh.seek(start)
             data = header + fh.read(end - start)
+        yield from self.parse(data, refs, records, batch_size)
+
+    def parse(self, data: bytes, refs, records: int, batch_size: int):
+        """Batches of a piece of the file: the header line, then whole records (``records`` before them)."""
         try:
             table = pcsv.read_csv(pa.BufferReader(data), read_options=self._read_options(),
                                   parse_options=pcsv.ParseOptions(delimiter=self.delimiter),

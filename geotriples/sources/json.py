@@ -101,15 +101,19 @@ class JsonSource(Source):
                                 hint="check rml:path, or override it with -s NAME=PATH") from None
 
     def _records(self):
-        it = compile_path(self.iterator)
         with self._open() as fh:
             if self._lines:
-                for number, line in enumerate(fh, 1):
-                    line = line.strip().lstrip("\x1e")  # GeoJSON text sequences (RFC 8142) start records with RS
-                    if line:
-                        yield from (m.value for m in it.find(self._load(line, number)))
+                yield from self.line_records(fh, 1)
             else:
-                yield from (m.value for m in it.find(self._load(fh.read(), None)))
+                yield from (m.value for m in compile_path(self.iterator).find(self._load(fh.read(), None)))
+
+    def line_records(self, lines, first_line: int):
+        """Records of JSON Lines (numbered from ``first_line``); blank lines are skipped."""
+        it = compile_path(self.iterator)
+        for number, line in enumerate(lines, first_line):
+            line = line.strip().lstrip("\x1e")  # GeoJSON text sequences (RFC 8142) start records with RS
+            if line:
+                yield from (m.value for m in it.find(self._load(line, number)))
 
     def _load(self, text, line):
         try:
@@ -130,12 +134,17 @@ class JsonSource(Source):
             compile_path(r)
 
     def batches(self, refs, batch_size):
+        matched = dict.fromkeys(set(refs), False)
+        yield from self.record_batches(self._records(), refs, batch_size, 0, matched)
+        self.check_matched(matched)
+
+    def record_batches(self, records, refs, batch_size, offset, matched: dict):
+        """Batches of ``records`` (``offset`` before them); ``matched`` notes the references that found a value."""
         paths = {r: compile_path(r) for r in set(refs)}
-        matched = dict.fromkeys(paths, False)
-        offset, rows = 0, []
-        any_record = False
-        for record in self._records():
-            any_record = True
+        matched.setdefault("", False)  # "" notes that there was a record at all
+        rows = []
+        for record in records:
+            matched[""] = True
             if isinstance(record, dict):
                 self._seen_keys.update(record)
             rows.append(record)
@@ -145,8 +154,11 @@ class JsonSource(Source):
                 rows = []
         if rows:
             yield self._batch(rows, paths, matched, offset)
-        unmatched = [r for r, ok in matched.items() if not ok]
-        if any_record and unmatched:
+
+    def check_matched(self, matched: dict) -> None:
+        """Raise when a reference matched nothing in any record (when there were records)."""
+        unmatched = sorted(r for r, ok in matched.items() if r and not ok)
+        if matched.get("") and unmatched:
             raise EolinkedError(f"reference(s) {', '.join(map(repr, unmatched))} match nothing in any record",
                                 where=self.path,
                                 hint="keys seen in the records: " + ", ".join(sorted(self._seen_keys)[:40]))

@@ -49,7 +49,8 @@ class RasterInfo:
     count: int  # bands
 
 
-def _open(path: str):
+def _open(path):
+    path = os.fspath(path)
     if not path.startswith("/vsi") and not os.path.exists(path):
         raise EolinkedError("no such file", where=path, hint="check the path (relative to the working directory)")
     try:
@@ -112,6 +113,8 @@ class _Open:
     part_region: np.ndarray  # open region of each part
     labels: np.ndarray  # per column of the bottom row: open region, or -1
     row: np.ndarray  # bottom-row class values (int64)
+    top: np.ndarray | None = None  # per column of the top row: open region, or -1 (strips read apart)
+    top_row: np.ndarray | None = None
 
     @classmethod
     def empty(cls, width):
@@ -216,8 +219,10 @@ def _row_values(data, valid, r):
     return np.where(valid[r], data[r], 0).astype(np.int64)
 
 
-def _strip(path, data, valid, skip, r0, prev: _Open, connectivity, last):
-    """Polygonise one strip, join it to the open regions; return (closed regions, new open state)."""
+def _strip(path, data, valid, skip, r0, prev: _Open, connectivity, last, open_top=False):
+    """Polygonise one strip, join it to the open regions; return (closed regions, new open state).
+
+    With ``open_top`` (a strip read on its own) regions touching the top row stay open as well."""
     h, width = data.shape
     codes, lookup, valid = _class_codes(path, data, valid, skip)
     geoms, values, dicts = _polygonise(codes, valid, r0, connectivity, lookup)
@@ -241,6 +246,8 @@ def _strip(path, data, valid, skip, r0, prev: _Open, connectivity, last):
     is_open = np.zeros(k, bool)
     if not last:
         is_open[comp[n_open:][at_bottom]] = True
+    if open_top:
+        is_open[comp[n_open:][bounds[:, 1] == r0]] = True
     # parts: those of open regions, then the new polygons
     parts = np.concatenate([prev.parts, geoms])
     part_comp = np.concatenate([comp[prev.part_region], comp[n_open:]])
@@ -253,7 +260,49 @@ def _strip(path, data, valid, skip, r0, prev: _Open, connectivity, last):
     labels = np.where(bottom >= 0, open_id[comp[n_open:][bottom]] if m else -1, -1)
     state = _Open(value[is_open], count[is_open], first[is_open], parts[~shut], open_id[part_comp[~shut]],
                   labels, _row_values(data, valid, h - 1))
+    if open_top:
+        state.top = np.where(top >= 0, open_id[comp[n_open:][top]] if m else -1, -1)
+        state.top_row = _row_values(data, valid, 0)
     return closed, state
+
+
+# --- strips read apart (a distributed engine): polygonise each, then merge the open regions ---
+
+def strip_regions(path, band: int, r0: int, r1: int, connectivity: int = 4, skip_values=None):
+    """(table of the regions wholly inside rows r0..r1, open state of those touching its top or bottom)."""
+    with _open(path) as ds:
+        window = Window(0, r0, ds.width, r1 - r0)
+        data, valid = ds.read(band, window=window), ds.read_masks(band, window=window) != 0
+        skip = None if skip_values is None else np.asarray(list(skip_values), dtype=np.int64)
+        closed, state = _strip(path, data, valid, skip, r0, _Open.empty(ds.width), connectivity,
+                               last=r1 >= ds.height, open_top=r0 > 0)
+        return _emit(closed, ds.width, ds.transform, connectivity), state
+
+
+def merge_strips(path, states: list[_Open], connectivity: int = 4) -> pa.Table | None:
+    """The regions made of the open parts of consecutive strips (``states`` in row order)."""
+    with _open(path) as ds:
+        width, transform = ds.width, ds.transform
+    sizes = np.array([len(s.value) for s in states], np.int64)
+    base = np.r_[0, np.cumsum(sizes)]
+    a, b = [], []
+    for k in range(len(states) - 1):
+        if states[k + 1].top is not None:
+            ea, eb = _border_edges(states[k], states[k + 1].top, states[k + 1].top_row, connectivity)
+            a.append(ea + base[k])
+            b.append(eb + base[k + 1])
+    edges = (np.concatenate(a), np.concatenate(b)) if a else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    roots, comp = np.unique(_components(int(base[-1]), *edges), return_inverse=True)
+    k = len(roots)
+    value = np.zeros(k, np.int64)
+    value[comp] = np.concatenate([s.value for s in states]) if states else []
+    count = np.bincount(comp, weights=np.concatenate([s.count for s in states]) if states else None,
+                        minlength=k).astype(np.int64)
+    first = np.full(k, np.iinfo(np.int64).max)
+    np.minimum.at(first, comp, np.concatenate([s.first for s in states]) if states else np.zeros(0, np.int64))
+    parts = np.concatenate([s.parts for s in states]) if states else np.empty(0, object)
+    part_comp = comp[np.concatenate([s.part_region + base[i] for i, s in enumerate(states)])] if states else comp
+    return _emit((parts, part_comp, value, count, first), width, transform, connectivity)
 
 
 def _union_groups(geoms, groups):
@@ -284,6 +333,7 @@ def _emit(closed, width, transform: Affine, connectivity) -> pa.Table | None:
     if connectivity == 8:  # GDAL's 8-connected rings touch themselves: emit valid geometries
         bad = ~shapely.is_valid(geoms)
         geoms[bad] = shapely.make_valid(geoms[bad])
+    geoms = shapely.normalize(geoms)  # one form however the raster was cut into strips
     order = np.argsort(first[comp], kind="stable")
     comp, geoms = comp[order], geoms[order]
     t = transform
@@ -344,13 +394,16 @@ class RasterSource(Source):
         return GEOMETRY if ref in self.ALIASES else ref
 
     def batches(self, refs, batch_size):
-        wanted = {r: self.resolve(r) for r in refs if r not in ROW_REFS}  # from the offset
         offset = 0
         for table in read_raster_classes(self.path, self.band, batch_size):
-            if self._reproject:  # custom CRS without an IRI: literals are written in CRS84
-                geoms = shapely.from_wkb(np.asarray(table.column(GEOMETRY).to_numpy(zero_copy_only=False)))
-                wkb = shapely.to_wkb(reproject(geoms, self.source_crs, self.crs), flavor="iso")
-                table = table.set_column(3, GEOMETRY, pa.array(wkb, pa.binary()))
-            cols = {ref: table.column(col) for ref, col in wanted.items()}
-            yield Batch(pa.table(cols) if cols else pa.table({"__n": pa.nulls(table.num_rows)}), offset)
+            yield self.batch(table, refs, offset)
             offset += table.num_rows
+
+    def batch(self, table: pa.Table, refs, offset: int) -> Batch:
+        """A batch from a table of regions (``SCHEMA``)."""
+        if self._reproject:  # custom CRS without an IRI: literals are written in CRS84
+            geoms = shapely.from_wkb(np.asarray(table.column(GEOMETRY).to_numpy(zero_copy_only=False)))
+            wkb = shapely.to_wkb(reproject(geoms, self.source_crs, self.crs), flavor="iso")
+            table = table.set_column(3, GEOMETRY, pa.array(wkb, pa.binary()))
+        cols = {ref: table.column(self.resolve(ref)) for ref in refs if ref not in ROW_REFS}  # ROW: the offset
+        return Batch(pa.table(cols) if cols else pa.table({"__n": pa.nulls(table.num_rows)}), offset)

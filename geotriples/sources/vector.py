@@ -49,15 +49,22 @@ class VectorSource(Source):
 
     def read_partition(self, spec, refs, batch_size):
         skip, count = spec
-        attrs = sorted({self.resolve(r) for r in refs} - {GEOMETRY})
         offset = skip
-        for table in read_vector(self.path, self.layer, attrs, batch_size, skip_features=skip,
+        for table in read_vector(self.path, self.layer, self.attributes(refs), batch_size, skip_features=skip,
                                  max_features=count, encoding=self.encoding):
-            if self._reproject:
-                table = self._to_crs84(table)
-            cols = {r: table.column(self.resolve(r)) for r in refs if r not in ROW_REFS}  # ROW comes from the offset
-            yield Batch(pa.table(cols) if cols else pa.table({"__n": pa.nulls(table.num_rows)}), offset)
+            yield self.batch(table, refs, offset)
             offset += table.num_rows
+
+    def attributes(self, refs) -> list[str]:
+        """The file's attributes that ``refs`` read (geometry aside)."""
+        return sorted({self.resolve(r) for r in refs} - {GEOMETRY})
+
+    def batch(self, table: pa.Table, refs, offset: int) -> Batch:
+        """A batch from a table of attributes + WKB ``geometry`` read from this layer."""
+        if self._reproject:
+            table = self._to_crs84(table)
+        cols = {r: table.column(self.resolve(r)) for r in refs if r not in ROW_REFS}  # ROW comes from the offset
+        return Batch(pa.table(cols) if cols else pa.table({"__n": pa.nulls(table.num_rows)}), offset)
 
     def _to_crs84(self, table: pa.Table) -> pa.Table:
         geoms = shapely.from_wkb(np.asarray(table.column(GEOMETRY).to_numpy(zero_copy_only=False)))
