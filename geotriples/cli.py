@@ -22,9 +22,9 @@ writes a directory of part files (N-Triples, N-Quads, optionally gzip, or Parque
 and reads CSV, JSON Lines and GeoParquet from any path Spark reaches (hdfs://, s3a://, ...)."""
 
 SPARK_SUBMIT_EXAMPLES = """examples:
-  spark-submit --master local[2] $(python -c 'import geotriples.spark as m; print(m.__file__)') \\
+  spark-submit --master local[2] "$(python -c 'import geotriples.submit as m; print(m.__file__)')" \\
       -m parcels.rml.ttl -o parcels.nt.gz
-  spark-submit --master yarn geotriples/spark.py -m crops.ttl -s parcels=hdfs:///eo/parcels.csv \\
+  spark-submit --master yarn .../geotriples/submit.py -m crops.ttl -s parcels=hdfs:///eo/parcels.csv \\
       -o hdfs:///eo/crops.parquet
 
 The output is a directory of part files (.nt / .nq, optionally .gz, or Parquet triples s, p, o, g)."""
@@ -67,12 +67,12 @@ def _transform_arguments(t, spark_submit: bool = False) -> None:
                    help="Spark engine: a Spark setting (repeatable)")
     t.add_argument("--partitions", type=int,
                    help="Spark engine: pieces for GDAL files and rasters (default 2 x the default parallelism)")
-    t.set_defaults(run=_transform, engine="spark" if spark_submit else None)
+    t.set_defaults(run=_transform, **({"engine": "spark"} if spark_submit else {}))
 
 
 def transform_parser(spark_submit: bool = False) -> argparse.ArgumentParser:
-    """The transform command on its own (spark-submit runs geotriples/spark.py with these arguments)."""
-    parser = argparse.ArgumentParser(prog="spark-submit geotriples/spark.py", description="Run an RML mapping "
+    """The transform command on its own (spark-submit runs geotriples/submit.py with these arguments)."""
+    parser = argparse.ArgumentParser(prog="spark-submit geotriples/submit.py", description="Run an RML mapping "
                                      "as a Spark job.", epilog=SPARK_SUBMIT_EXAMPLES, formatter_class=RAW)
     _transform_arguments(parser, spark_submit)
     parser.set_defaults(command="transform")

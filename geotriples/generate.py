@@ -22,7 +22,7 @@ RML_PREFIXES = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in (
     ("rr", "http://www.w3.org/ns/r2rml#"), ("rml", "http://semweb.mmlab.be/ns/rml#"),
     ("ql", "http://semweb.mmlab.be/ns/ql#"), ("rrx", "http://www.w3.org/ns/r2rml-ext#"),
     ("rrxf", "http://www.w3.org/ns/r2rml-ext/functions/def/"), ("geo", "http://www.opengis.net/ont/geosparql#"),
-    ("xsd", XSD)))
+    ("csvw", "http://www.w3.org/ns/csvw#"), ("xsd", XSD)))
 _XSD_TYPES = ((pa.types.is_boolean, "boolean"), (pa.types.is_integer, "integer"), (pa.types.is_floating, "double"),
               (pa.types.is_decimal, "decimal"), (pa.types.is_date, "date"), (pa.types.is_timestamp, "dateTime"))
 
@@ -31,21 +31,49 @@ def _xsd(t: pa.DataType) -> str:
     return XSD + next((name for test, name in _XSD_TYPES if test(t)), "string")
 
 
+def _sniff_delimiter(path: str) -> str:
+    """The delimiter of a CSV file (comma, semicolon, tab or pipe) from its header line."""
+    import gzip
+
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+        header = fh.readline()
+    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _sniff_delimiter(path: str) -> str:
+    """The delimiter of a CSV file (comma, semicolon, tab or pipe) from its header line."""
+    import gzip
+
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+        header = fh.readline()
+    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
 def _schema(path: str, layer: str | None, wkt_column: str | None):
-    """(kind, fields, geometry reference, id column, layer) of an input file."""
+    """(kind, fields, geometry reference, id column, layer or CSV delimiter) of an input file."""
     ext = os.path.splitext(path.lower().removesuffix(".gz"))[1]
     if ext in (".csv", ".tsv"):
         import pyarrow.csv as pcsv
 
-        delim = "\t" if ext == ".tsv" else ","
-        table = pcsv.read_csv(path, parse_options=pcsv.ParseOptions(delimiter=delim))
+        delim = "\t" if ext == ".tsv" else _sniff_delimiter(path)
+        try:
+            table = pcsv.read_csv(path, parse_options=pcsv.ParseOptions(delimiter=delim))
+        except pa.ArrowInvalid as exc:
+            raise EolinkedError(f"cannot read the CSV: {exc}", where=path,
+                                hint="check quoting and that every row has as many fields as the header") from None
         fields = {f.name: f.type for f in table.schema}
         geom = wkt_column or next((c for c in fields if c.lower() in _WKT_NAMES), None)
         if wkt_column and wkt_column not in fields:
             raise EolinkedError(f"--wkt-column {wkt_column!r} is not a column", where=path,
                                 hint="columns: " + ", ".join(fields))
         fields.pop(geom, None)
-        return "csv", fields, geom, _id_column(fields, lambda c: table.column(c)), None
+        return "csv", fields, geom, _id_column(fields, lambda c: table.column(c)), delim
     if ext in (".tif", ".tiff"):
         fields = {"region": pa.string(), "value": pa.int64(), "pixel_count": pa.int64()}
         return "raster", fields, GEOMETRY_REF, "region", None
@@ -92,11 +120,15 @@ def generate_mapping(input_path: str, output: str, *, layer: str | None = None,
     if not os.path.exists(input_path):
         raise EolinkedError("input file not found", where=input_path, hint="check the path")
     kind, fields, geom, id_col, layer = _schema(input_path, layer, wkt_column)
+    delimiter, layer = (layer, None) if kind == "csv" else (None, layer)
     stem = os.path.splitext(os.path.basename(input_path.removesuffix(".gz")))[0]
     cls = _local(class_name or (layer or stem).title().replace("_", "").replace("-", ""))
     base = base_iri if base_iri.endswith(("/", "#")) else base_iri + "/"
     rel = os.path.relpath(os.path.abspath(input_path), os.path.dirname(os.path.abspath(output)))
     source = f"rml:source {_lit(rel)}"
+    if kind == "csv" and delimiter not in (",", "\t"):
+        source = (f"rml:source [ a csvw:Table ; csvw:url {_lit(rel)} ;\n"
+                  f"                 csvw:dialect [ csvw:delimiter {_lit(delimiter)} ] ]")
     if kind == "csv":
         source += " ;\n    rml:referenceFormulation ql:CSV"
     if layer:

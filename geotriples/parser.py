@@ -151,7 +151,7 @@ class MappingReader:
         subject = self.term_map(subj_node, "subject") if not isinstance(subj_node, TermMap) else subj_node
         classes = [str(c) for c in self.g.objects(subj_node, R["class"])] if not isinstance(subj_node, TermMap) else []
         graphs = self.graph_maps(subj_node) if not isinstance(subj_node, TermMap) else []
-        poms = [self.predicate_object_map(p) for p in self.g.objects(node, R.predicateObjectMap)]
+        poms = [self.predicate_object_map(p) for p in self.ordered(node, R.predicateObjectMap)]
         tm = TriplesMap(id=name, name=self._tm_label(node), source=self.logical_source(node),
                         subject=subject, classes=classes, graphs=graphs, poms=poms,
                         base_iri=str(base) if base is not None else None, natural_datatypes=self.natural)
@@ -230,16 +230,27 @@ class MappingReader:
                             hint="use rml:CSV, rml:JSONPath, or a geodata file (.shp, .gpkg, .geojson, .fgb, .parquet, .tif)")
 
     # -- predicate-object maps ----------------------------------------------
+    def ordered(self, node, prop) -> list:
+        """Objects of ``node``'s ``prop`` in an order that does not depend on blank node ids, so that
+        term map keys (and the blank node labels made from them) are the same on every parse."""
+        return sorted(self.g.objects(node, prop), key=lambda n: self._describe(n, 4))
+
+    def _describe(self, node, depth: int) -> str:
+        if not isinstance(node, BNode) or depth == 0:
+            return "" if isinstance(node, BNode) else node.n3()
+        return "[" + ";".join(sorted(f"{p.n3()} {self._describe(o, depth - 1)}"
+                                     for p, o in self.g.predicate_objects(node))) + "]"
+
     def predicate_object_map(self, node) -> PredicateObjectMap:
         preds = [self.term_map(n, "predicate") for n in self.g.objects(node, R.predicateMap)]
         preds += [self._constant_shortcut(c) for c in self.g.objects(node, R.predicate)]
         objects: list = []
-        for n in self.g.objects(node, R.objectMap):
+        for n in self.ordered(node, R.objectMap):
             if self.one(n, R.parentTriplesMap) is not None:
                 objects.append(self.ref_object_map(n))
             else:
                 objects.append(self.term_map(n, "object"))
-        objects += [self._constant_shortcut(c, "object") for c in self.g.objects(node, R.object)]
+        objects += [self._constant_shortcut(c, "object") for c in self.ordered(node, R.object)]
         if not preds:
             raise self.error(node, "has no predicate (rml:predicate or rml:predicateMap)")
         if not objects:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import sys
 import time
 import uuid
 from functools import reduce
@@ -208,6 +207,7 @@ class _Split(_Input):
     def __init__(self, spark, path):
         self.path = _spark_path(path)
         self._offsets = None
+        _check_exists(spark, self.path)
 
     def raw(self, spark):
         raise NotImplementedError
@@ -245,7 +245,6 @@ class _CsvText(_Split):
         self.source = CsvSource(path, ls.option("delimiter"), "utf8", ls.option("null"))
         if source_crs is not None:
             self.source.crs = source_crs
-        _check_exists(spark, self.path)
         first = spark.read.text(self.path).limit(1).collect()
         self.header = first[0].value.encode() if first else b""
         self.source._names = pcsv.read_csv(pa.BufferReader(self.header + b"\n"), parse_options=pcsv.ParseOptions(
@@ -309,7 +308,7 @@ class _JsonLines(_Split):
             yield pa.RecordBatch.from_pydict({"pid": [_task_partition()], "start": [start or 0],
                                               "records": [records], "lines": [lines]})
 
-        rows = self.raw(spark).mapInArrow(count, "pid int, start long, records long, lines long").collect()
+        rows = self.raw(spark).mapInArrow(count, "pid long, start long, records long, lines long").collect()
         return {r.pid: (r.start, r.records, r.lines) for r in rows}
 
     def batches(self, source, arrow_batches, refs, batch_size, strips):
@@ -523,7 +522,7 @@ class _OutputDir:
         self.spark, self.fmt, self.gzip = spark, fmt, gzip
         self.output = _spark_path(output.rstrip("/"))
         parent, _, name = self.output.rpartition("/")
-        self.tmp = f"{parent}/.{name}.eolinked-{uuid.uuid4().hex[:12]}"
+        self.tmp = f"{parent}/{name}.eolinked-tmp-{uuid.uuid4().hex[:12]}"
         self.fs, self.tmp_path = sparklib.hadoop_fs(spark, self.tmp)
         self.parts = 0
 
@@ -587,6 +586,3 @@ def main(argv=None) -> int:
 
     return run(transform_parser(spark_submit=True), argv)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -14,7 +14,7 @@ import pyproj
 
 from eolinked import crs as crslib
 
-from .readers import Features
+from .features import Features
 
 
 def _lonlat_extent(f: Features) -> tuple[float, float, float, float] | None:

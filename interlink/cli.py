@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from eolinked.errors import EolinkedError
+
 RAW = argparse.RawDescriptionHelpFormatter
 
 EXAMPLES = """examples:
@@ -63,11 +65,10 @@ def register(sub) -> None:
 
 
 def _interlink(args) -> int:
-    from eolinked.errors import EolinkedError
-
-    common = dict(source_id=args.source_id, target_id=args.target_id, source_layer=args.source_layer,
-                  target_layer=args.target_layer, relations=args.relations, within_distance=args.within_distance,
-                  index=args.index, crs=args.crs, processes=args.processes or None, batch_size=args.batch_size)
+    common = {"source_id": args.source_id, "target_id": args.target_id, "source_layer": args.source_layer,
+              "target_layer": args.target_layer, "relations": args.relations,
+              "within_distance": args.within_distance, "index": args.index, "crs": args.crs,
+              "processes": args.processes or None, "batch_size": args.batch_size}
     if args.evaluate:
         from .evaluate import DEFAULT_BUDGETS, DEFAULT_SCHEMES, evaluate
 

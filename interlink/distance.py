@@ -5,9 +5,10 @@ Geographic CRS: MBRs grow by a latitude margin d/R and a longitude margin
 φmax), with R = 6 335 000 m (below WGS84's smallest meridian radius of curvature) and 1 %
 slack, so no pair closer than d is filtered out. The distance of a pair is 0 when the
 geometries intersect, otherwise the geodesic (``pyproj.Geod`` of the CRS's ellipsoid)
-length between the two nearest points that ``shapely.shortest_line`` finds in lon/lat
-coordinates. For points this is exact; for lines and polygons it is an upper bound of
-the true geodesic minimum that is tight at the scales distance links are used for.
+length between the two nearest points that ``shapely.shortest_line`` finds after scaling
+longitudes by cos(latitude) around the pair (a local equirectangular view, so "nearest"
+is judged in near-metric space). For points this is exact; for lines and polygons it is an
+upper bound of the true geodesic minimum, tight at the scales distance links are used for.
 Projected CRS: Cartesian ``shapely.distance`` times the metres per CRS unit.
 """
 from __future__ import annotations
@@ -48,9 +49,20 @@ def distances(a: np.ndarray, b: np.ndarray, geod: pyproj.Geod | None, unit: floa
     out = np.zeros(len(a))
     apart = ~shapely.intersects(a, b)
     if apart.any():
-        xy = shapely.get_coordinates(shapely.shortest_line(a[apart], b[apart])).reshape(-1, 4)
+        a, b = a[apart], b[apart]
+        lat = (shapely.bounds(a)[:, [1, 3]].sum(1) + shapely.bounds(b)[:, [1, 3]].sum(1)) / 4
+        k = np.maximum(np.cos(np.radians(lat)), 1e-6)
+        xy = shapely.get_coordinates(shapely.shortest_line(_scale_x(a, k), _scale_x(b, k))).reshape(-1, 4)
+        xy[:, [0, 2]] /= k[:, None]
         out[apart] = geod.inv(xy[:, 0], xy[:, 1], xy[:, 2], xy[:, 3])[2]
     return out
+
+
+def _scale_x(g: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Geometries with x multiplied by ``k`` (one factor per geometry)."""
+    coords, index = shapely.get_coordinates(g, return_index=True)
+    coords[:, 0] *= k[index]
+    return shapely.set_coordinates(g.copy(), coords)
 
 
 def geod_of(crs: pyproj.CRS) -> pyproj.Geod:

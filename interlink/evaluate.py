@@ -62,11 +62,11 @@ class Evaluation:
 
     def line(self) -> str:
         return (f"evaluate: {self.candidates:,} candidate pairs, {self.true_links:,} true links, "
-                f"{len(self.rows)} scheme x budget runs, {self.seconds:.1f} s")
+                f"{len(self.rows)} scheme x budget runs, {self.seconds:.2f} s")
 
 
 def _f(x: float) -> str:
-    return "-" if x != x else f"{x:.3f}"
+    return "-" if np.isnan(x) else f"{x:.3f}"
 
 
 def evaluate(source, target, weightings=DEFAULT_SCHEMES, budgets=DEFAULT_BUDGETS, *, source_id=None,

@@ -55,7 +55,7 @@ class Verified:
     codes: np.ndarray | None = None
     distance: np.ndarray | None = None
 
-    def take(self, sel) -> "Verified":
+    def take(self, sel) -> Verified:
         return Verified(self.i[sel], self.j[sel], self.holds[sel],
                         None if self.codes is None else self.codes[sel],
                         None if self.distance is None else self.distance[sel])
@@ -65,7 +65,7 @@ class Verified:
         return self.holds.any(axis=1)
 
     @staticmethod
-    def concat(parts: list["Verified"], k: int) -> "Verified":
+    def concat(parts: list[Verified], k: int) -> Verified:
         if not parts:
             return Verified(np.empty(0, np.int64), np.empty(0, np.int64), np.zeros((0, k), bool))
 

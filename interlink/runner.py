@@ -72,7 +72,7 @@ class Summary:
     def line(self) -> str:
         return (f"interlink: {self.source_features:,} source and {self.target_features:,} target features, "
                 f"{self.candidates:,} candidate pairs, {self.verified:,} verified, {self.linked_pairs:,} linked pairs, "
-                f"{self.triples:,} triples, {self.seconds:.1f} s")
+                f"{self.triples:,} triples, {self.seconds:.2f} s")
 
 
 def prepare(source: Features, target: Features, *, relations="all", within_distance: float | None = None,
@@ -119,8 +119,8 @@ def _spans(n: int, size: int) -> list[tuple[int, int]]:
 
 def _run(fn, spans, processes: int, progress: bool | None, desc: str, **state) -> list:
     _STATE.update(state)
-    bar = dict(total=len(spans), desc=desc, unit=" batch", leave=False, file=sys.stderr,
-               disable=(not sys.stderr.isatty()) if progress is None else not progress)
+    bar = {"total": len(spans), "desc": desc, "unit": " batch", "leave": False, "file": sys.stderr,
+           "disable": (not sys.stderr.isatty()) if progress is None else not progress}
     try:
         if processes <= 1 or len(spans) <= 1:
             return [fn(s) for s in tqdm(spans, **bar)]

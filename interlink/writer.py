@@ -76,8 +76,8 @@ def _iri(arr) -> pa.Array:
 
 def link_lines(sources: pa.Array, predicates: pa.Array, targets: pa.Array, graph: str | None = None) -> pa.Array:
     """``<s> <p> <o> [<g>] .`` lines."""
-    end = f" <{graph}> .\n" if graph else " .\n"
-    return pc.binary_join_element_wise(_iri(sources), _iri(predicates), _iri(targets), end, " ")
+    end = [f"<{graph}>", ".\n"] if graph else [".\n"]
+    return pc.binary_join_element_wise(_iri(sources), _iri(predicates), _iri(targets), *end, " ")
 
 
 def distance_lines(sources: pa.Array, targets: pa.Array, metres: np.ndarray, first: int,
@@ -86,14 +86,14 @@ def distance_lines(sources: pa.Array, targets: pa.Array, metres: np.ndarray, fir
 
     The statement node is the blank node ``_:d<k>`` (k counts from ``first``)."""
     n = len(sources)
-    end = f" <{graph}> .\n" if graph else " .\n"
+    end = [f"<{graph}>", ".\n"] if graph else [".\n"]
     node = pc.binary_join_element_wise("_:d", pa.array(np.arange(first, first + n)).cast(pa.string()), "")
     value = pc.binary_join_element_wise('"', pa.array(metres).cast(pa.string()), f'"^^<{XSD}double>', "")
     s, t = _iri(sources), _iri(targets)
     rows = [(s, f"<{WITHIN_DISTANCE}>", t), (node, f"<{RDF}type>", f"<{RDF}Statement>"),
             (node, f"<{RDF}subject>", s), (node, f"<{RDF}predicate>", f"<{WITHIN_DISTANCE}>"),
             (node, f"<{RDF}object>", t), (node, f"<{DISTANCE}>", value)]
-    cols = [pc.binary_join_element_wise(a, b, c, end, " ") for a, b, c in rows]
+    cols = [pc.binary_join_element_wise(a, b, c, *end, " ") for a, b, c in rows]
     # interleave: the 6 lines of pair k together
     return pa.concat_arrays(cols).take(pa.array(np.arange(6 * n).reshape(6, n).T.ravel()))
 

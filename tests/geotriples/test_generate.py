@@ -10,6 +10,7 @@ import pyoxigraph
 import pytest
 import shapely
 
+from eolinked.errors import EolinkedError
 from geotriples import generate_mapping, transform
 from geotriples.demo import write_crop_raster
 
@@ -64,3 +65,18 @@ def test_missing_input(tmp_path):
 
     with pytest.raises(EolinkedError, match="not found"):
         generate_mapping(str(tmp_path / "none.shp"), str(tmp_path / "m.ttl"))
+
+
+def test_semicolon_csv_gets_a_dialect(tmp_path):
+    (tmp_path / "codes.csv").write_text("code;name\nA11;Buildings, one to three floors\nB11;Wheat\n")
+    generate_mapping(str(tmp_path / "codes.csv"), str(tmp_path / "m.ttl"))
+    assert 'csvw:delimiter ";"' in (tmp_path / "m.ttl").read_text()
+    transform(str(tmp_path / "m.ttl"), str(tmp_path / "out.nt"))
+    text = (tmp_path / "out.nt").read_text()
+    assert '"Buildings, one to three floors"' in text and "<http://example.com/Codes/B11>" in text
+
+
+def test_malformed_csv_is_a_clear_error(tmp_path):
+    (tmp_path / "bad.csv").write_text("a,b\n1,2\n3,4,5\n")
+    with pytest.raises(EolinkedError, match="bad.csv.*cannot read the CSV"):
+        generate_mapping(str(tmp_path / "bad.csv"), str(tmp_path / "m.ttl"))
