@@ -9,7 +9,7 @@ Datasets: OSM Liechtenstein landuse x highways and buildings x highways, OSM And
 x highways (from ../shared/data/osm), and a generated set of star-shaped polygons x random
 line strings (many MBR overlaps without a real intersection).
 
-usage: python benchmarks/progressive.py [--generated 20000] [--processes 2]
+usage: python benchmarks/progressive.py [--generated 100000] [--processes 2]
 """
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ def generated(n: int, seed: int = 1) -> tuple[Features, Features]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--generated", type=int, default=20_000, help="features per side of the generated set")
+    ap.add_argument("--generated", type=int, default=100_000, help="features per side of the generated set")
     ap.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     args = ap.parse_args()
     pairs = []
@@ -91,7 +91,7 @@ def main() -> None:
         ev = evaluate(source, target, SCHEMES, BUDGETS, processes=args.processes, progress=False)
         print(f"### {name}\n\n{len(source):,} x {len(target):,} features, {ev.candidates:,} candidate pairs, "
               f"{ev.true_links:,} true links ({ev.true_links / max(ev.candidates, 1):.1%} of candidates), "
-              f"evaluated in {time.perf_counter() - start:.1f} s\n")
+              f"evaluated in {time.perf_counter() - start:.2f} s\n")
         print(ev.table() + "\n")
 
 

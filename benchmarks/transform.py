@@ -49,8 +49,8 @@ def generate(rows: int) -> tuple[Path, Path]:
     csv_path, shp_path = DATA / f"parcels_{rows}.csv", DATA / f"parcels_{rows}.shp"
     if csv_path.exists() and shp_path.exists():
         return csv_path, shp_path
-    import shapely
     import pyogrio
+    import shapely
 
     rng = np.random.default_rng(42)
     ids = np.arange(1, rows + 1)

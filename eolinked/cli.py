@@ -9,6 +9,8 @@ from eolinked.errors import EolinkedError
 EPILOG = """examples:
   eolinked generate-mapping parcels.gpkg -o parcels.rml.ttl
   eolinked transform -m parcels.rml.ttl -o parcels.nt.gz --processes 2
+  eolinked transform --engine spark --master 'local[2]' -m parcels.rml.ttl -o parcels.parquet
+  eolinked interlink --source parcels.nt --target corine.nt -o links.nt
   eolinked demo -o demo-out
 
 run 'eolinked COMMAND --help' for the options and examples of each command."""
@@ -16,12 +18,14 @@ run 'eolinked COMMAND --help' for the options and examples of each command."""
 
 def build_parser() -> argparse.ArgumentParser:
     from geotriples import cli as geotriples_cli
+    from interlink import cli as interlink_cli
 
     parser = argparse.ArgumentParser(
-        prog="eolinked", description="Linked geospatial data from Earth observation: RML to GeoSPARQL.",
+        prog="eolinked", description="Linked geospatial data from Earth observation: RML to GeoSPARQL, spatial interlinking.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     geotriples_cli.register(sub)
+    interlink_cli.register(sub)
     return parser
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -103,3 +104,15 @@ def invalid_iris(arr: pa.Array) -> pa.Array:
 def wrap(arr, prefix: str, suffix: str):
     """``prefix + value + suffix`` for every value (null stays null)."""
     return pc.binary_join_element_wise(prefix, arr, suffix, "")
+
+
+def utf8_bytes(arr) -> memoryview:
+    """The UTF-8 bytes of a null-free string array (all values back to back), without copying."""
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    arr = arr.cast(pa.string()) if arr.type != pa.string() else arr
+    if len(arr) == 0:
+        return memoryview(b"")
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)
+    start, end = offsets[arr.offset], offsets[arr.offset + len(arr)]
+    data = arr.buffers()[2]
+    return memoryview(data)[start:end] if data is not None else memoryview(b"")

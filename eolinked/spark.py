@@ -64,7 +64,7 @@ def hadoop_fs(spark, path: str):
 def job_error(exc: Exception) -> EolinkedError | None:
     """The EolinkedError raised inside a Spark task, recovered from the driver's exception text."""
     text = str(exc)
-    match = re.search(r"eolinked\.errors\.EolinkedError: (.*?)(?:\n\n|\n\tat |\n\s*at |$)", text, re.S)
+    match = re.search(r"eolinked\.errors\.EolinkedError: (.*?)(?:\n\n|\n\tat |\n\s*at |$)", text, re.DOTALL)
     if not match:
         return None
     return EolinkedError(match.group(1).strip())

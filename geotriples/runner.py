@@ -15,6 +15,7 @@ from tqdm import tqdm
 from eolinked import vocab
 from eolinked.crs import as_crs
 from eolinked.errors import EolinkedError
+from eolinked.ntriples import utf8_bytes
 
 from .executor import Executor, Options, required_refs
 from .geometry import INVALID_POLICIES
@@ -22,7 +23,7 @@ from .model import Mapping, RefObjectMap
 from .parser import load_mapping
 from .sources import ROW_REFS, open_source, resolve_path
 from .sources.base import Batch
-from .writer import TripleWriter, format_for, raw_bytes
+from .writer import TripleWriter, format_for
 
 _MAPPING_NS = (vocab.RML, vocab.RR, vocab.RML_LEGACY, vocab.QL, vocab.FNML, vocab.FNO, vocab.RRX, vocab.RRXF)
 
@@ -138,7 +139,7 @@ def _work_partition(task):
     with open(part_path, "wb", buffering=1 << 22) as fh:
         for batch in source.read_partition(spec, refs, executor.options.batch_size):
             for arr in executor.lines(tm, source, batch):
-                fh.write(raw_bytes(arr))
+                fh.write(utf8_bytes(arr))
                 count += len(arr)
             records += batch.table.num_rows
     return part_path, count, records, dict(executor.options.report)
@@ -150,7 +151,7 @@ def _work_batch(task):
     executor, source = _WORKER["executor"], _WORKER["source"]
     executor.options.report.clear()
     arrays = executor.lines(executor.mapping.triples_maps[tm_id], source, Batch(table, offset, types))
-    data = b"".join(bytes(raw_bytes(a)) for a in arrays)
+    data = b"".join(bytes(utf8_bytes(a)) for a in arrays)
     return data, sum(len(a) for a in arrays), table.num_rows, dict(executor.options.report)
 
 

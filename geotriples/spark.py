@@ -27,6 +27,7 @@ import pyarrow.csv as pcsv
 
 from eolinked import spark as sparklib
 from eolinked.errors import EolinkedError
+from eolinked.ntriples import utf8_bytes
 from eolinked.vectorio import as_feature_table
 
 from .executor import Executor, Options, parent_refs, required_refs
@@ -39,7 +40,6 @@ from .sources.csv import CsvSource
 from .sources.json import JsonSource
 from .sources.raster import RasterSource, merge_strips, strip_regions
 from .sources.vector import VectorSource
-from .writer import raw_bytes
 
 OUTPUTS = {"nt": "N-Triples", "nq": "N-Quads", "parquet": "Parquet triples (s, p, o, g)"}
 LINE_SCHEMA = "value string"
@@ -276,7 +276,7 @@ class _CsvText(_Split):
             lines = pc.filter(lines, pc.greater(pc.utf8_length(lines), 0))
             if not len(lines):
                 continue
-            data = self.header + b"\n" + bytes(raw_bytes(pc.binary_join_element_wise(lines, "\n", "")))
+            data = self.header + b"\n" + bytes(utf8_bytes(pc.binary_join_element_wise(lines, "\n", "")))
             for batch in source.parse(data, refs, offset, batch_size):
                 yield batch
                 offset += batch.table.num_rows

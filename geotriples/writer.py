@@ -9,11 +9,10 @@ import shutil
 import sys
 import tempfile
 
-import numpy as np
-import pyarrow as pa
 import pyarrow.compute as pc
 
 from eolinked.errors import EolinkedError
+from eolinked.ntriples import utf8_bytes
 
 FORMATS = {"nt": "N-Triples", "nq": "N-Quads", "ttl": "Turtle"}
 _EXT = {".nt": "nt", ".ntriples": "nt", ".nq": "nq", ".nquads": "nq", ".ttl": "ttl", ".turtle": "ttl"}
@@ -40,15 +39,6 @@ def abbreviate(arr, prefixes: dict[str, str]):
         arr = pc.replace_substring_regex(arr, f"^<{esc}([A-Za-z0-9_][A-Za-z0-9_-]*)>$", f"{prefix}:\\1")
         arr = pc.replace_substring_regex(arr, f"\\^\\^<{esc}([A-Za-z0-9_][A-Za-z0-9_-]*)>$", f"^^{prefix}:\\1")
     return arr
-
-
-def raw_bytes(arr: pa.Array) -> memoryview:
-    """The UTF-8 bytes of a null-free string array, without copying."""
-    arr = arr.cast(pa.string()) if arr.type != pa.string() else arr
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)
-    start, end = offsets[arr.offset], offsets[arr.offset + len(arr)]
-    data = arr.buffers()[2]
-    return memoryview(data)[start:end] if data is not None else memoryview(b"")
 
 
 class TripleWriter:
@@ -83,7 +73,7 @@ class TripleWriter:
     def write(self, arrays) -> None:
         for arr in arrays:
             if len(arr):
-                self._fh.write(raw_bytes(arr))
+                self._fh.write(utf8_bytes(arr))
                 self.count += len(arr)
 
     def part_path(self, i: int) -> str:

@@ -24,10 +24,10 @@ import shapely
 from eolinked import crs as crslib
 from eolinked.errors import EolinkedError
 from eolinked.literals import literal_geometries
+from eolinked.ntriples import utf8_bytes
 from eolinked.vocab import GEO, GEOJSON_LITERAL, GML_LITERAL, WKT_LITERAL
 
 from .features import Features, examples
-from .writer import utf8_bytes
 
 RDF_FORMATS = {".nt": ox.RdfFormat.N_TRIPLES, ".ntriples": ox.RdfFormat.N_TRIPLES, ".nq": ox.RdfFormat.N_QUADS,
                ".nquads": ox.RdfFormat.N_QUADS, ".ttl": ox.RdfFormat.TURTLE, ".turtle": ox.RdfFormat.TURTLE,

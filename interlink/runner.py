@@ -23,6 +23,7 @@ import shapely
 from tqdm import tqdm
 
 from eolinked.errors import EolinkedError
+from eolinked.ntriples import utf8_bytes
 
 from . import weighting as wt
 from .align import align, metres_per_unit
@@ -31,7 +32,14 @@ from .index import Grid, build_index, make_grid
 from .partition import LinkSpec, Verified, verify_pairs
 from .readers import Features, read_features
 from .verify import matrix_strings, parse_relations
-from .writer import AtomicFiles, check_outputs, distance_lines, link_lines, open_text, utf8_bytes, write_pairs
+from .writer import (
+    AtomicFiles,
+    check_outputs,
+    distance_lines,
+    link_lines,
+    open_text,
+    write_pairs,
+)
 
 DEFAULT_WEIGHTING = "chi2*mbro"
 _PAIR_CHUNK = 100_000
@@ -67,7 +75,6 @@ class Summary:
     triples: int = 0
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
-    verified_pairs: Verified | None = None
 
     def line(self) -> str:
         return (f"interlink: {self.source_features:,} source and {self.target_features:,} target features, "
@@ -205,7 +212,6 @@ def interlink(source, target, output: str | None = None, *, source_id: str | Non
     else:
         summary.candidates, summary.verified, v, weights = link_progressive(job, budget, scheme, processes, progress)
     summary.linked_pairs = len(v.i)
-    summary.verified_pairs = v
     with AtomicFiles() as files:
         if output:
             summary.triples = _write_links(files.path(output), output, job, v, graph, distance_value)
@@ -233,7 +239,7 @@ def _write_links(tmp: str, output: str, job: Job, v: Verified, graph: str | None
 
 
 def pairs_table(job: Job, v: Verified, weights: np.ndarray | None = None) -> pa.Table:
-    """Linked pairs: source, target, DE-9IM and relation names (or distance), rank and weight if progressive."""
+    """Linked pairs: source, target, DE-9IM and relation names (or distance), weight if progressive."""
     cols = {"source": job.source.ids.take(pa.array(v.i)), "target": job.target.ids.take(pa.array(v.j))}
     if v.codes is not None:
         cols["de9im"] = pa.array(matrix_strings(v.codes), pa.string())

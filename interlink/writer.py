@@ -22,18 +22,6 @@ WITHIN_DISTANCE = IL + "withinDistance"
 DISTANCE = IL + "distanceMetres"
 
 
-def utf8_bytes(arr: pa.Array) -> memoryview:
-    """The UTF-8 bytes of a null-free string array, without copying."""
-    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-    arr = arr.cast(pa.string()) if arr.type != pa.string() else arr
-    if len(arr) == 0:
-        return memoryview(b"")
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)
-    start, end = offsets[arr.offset], offsets[arr.offset + len(arr)]
-    data = arr.buffers()[2]
-    return memoryview(data)[start:end] if data is not None else memoryview(b"")
-
-
 class AtomicFiles:
     """Context manager handing out temporary paths; all are renamed to their targets on success,
     all are deleted on error."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rml_cases import RML, cases, same_dataset
 
 from eolinked.errors import EolinkedError
 from geotriples.runner import transform
+
+from .rml_cases import RML, cases, same_dataset
 
 
 @pytest.mark.skipif(not RML.is_dir(), reason="../shared/conformance/rml is not there (CI has it)")

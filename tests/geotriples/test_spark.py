@@ -9,18 +9,18 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pyogrio
 import pytest
-from rml_cases import RML, cases
 
 from eolinked.errors import EolinkedError
 from geotriples import generate_mapping, transform
 
+from .rml_cases import RML, cases
+
 pytest.importorskip("pyspark", reason="the Spark engine needs pyspark (pip install 'eolinked[spark]')")
-from eolinked.spark import session  # noqa: E402
-from geotriples.spark import transform_spark  # noqa: E402
+from eolinked.spark import session
+from geotriples.spark import transform_spark
 
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
@@ -98,7 +98,7 @@ def assert_same(spark, mapping, tmp_path, out_name="spark.nq", local_kw=None, **
 
 
 @pytest.mark.skipif(not RML.is_dir(), reason="../shared/conformance/rml is not there (CI has it)")
-@pytest.mark.parametrize("case_dir,error,base", cases())
+@pytest.mark.parametrize("case_dir,error,base", cases(known_failures=False))
 def test_rml_case_equals_local(spark, case_dir: Path, error: bool, base, tmp_path):
     """Every RML test case: the same triples as the local engine, or the same kind of error."""
     mapping = case_dir / "mapping.ttl"

@@ -4,7 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from linkdata import SHARED, features, make_synthetic
+
+from .linkdata import SHARED, features, make_synthetic
 
 
 @pytest.fixture(scope="session")

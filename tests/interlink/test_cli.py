@@ -5,10 +5,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from linkdata import brute_force, read_links, write_geofile, write_ntriples
 
 from eolinked.cli import run
 from interlink import cli
+
+from .linkdata import brute_force, read_links, write_geofile, write_ntriples
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,12 +4,13 @@ import pyoxigraph as ox
 import pyproj
 import pytest
 import shapely
-from linkdata import features, read_links
 
 from eolinked.errors import EolinkedError
 from interlink import interlink
 from interlink.distance import distances, expand
 from interlink.writer import DISTANCE, WITHIN_DISTANCE
+
+from .linkdata import features, read_links
 
 
 def _cloud(rng, n, x0, y0, spread, polys=0.3, size=1.0):

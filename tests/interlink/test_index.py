@@ -2,10 +2,18 @@
 import numpy as np
 import pytest
 import shapely
-from linkdata import make_synthetic
 
 from eolinked.errors import EolinkedError
-from interlink.index import GridIndex, STRtreeIndex, build_index, make_grid, mbr_overlap, tile_counts
+from interlink.index import (
+    GridIndex,
+    STRtreeIndex,
+    build_index,
+    make_grid,
+    mbr_overlap,
+    tile_counts,
+)
+
+from .linkdata import make_synthetic
 
 
 def _brute(sb, tb):

@@ -4,12 +4,20 @@ import pyarrow as pa
 import pyogrio
 import pytest
 import shapely
-from linkdata import features, rdf_lines, write_geofile, write_ntriples, write_parquet_triples, write_turtle
 
 from eolinked.errors import EolinkedError
 from eolinked.vocab import GEO, WKT_LITERAL
 from interlink import read_features
 from interlink.features import Features
+
+from .linkdata import (
+    features,
+    rdf_lines,
+    write_geofile,
+    write_ntriples,
+    write_parquet_triples,
+    write_turtle,
+)
 
 
 def _as_dict(f: Features) -> dict:

@@ -4,9 +4,17 @@ set equals a brute-force cross product without any index."""
 import numpy as np
 import pytest
 import shapely
-from linkdata import brute_force, features, osm_layer, read_links, window, write_geofile
 
 from interlink import Features, interlink, read_features
+
+from .linkdata import (
+    brute_force,
+    features,
+    osm_layer,
+    read_links,
+    window,
+    write_geofile,
+)
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import shapely
-from linkdata import brute_force, read_links, write_geofile, write_ntriples, write_parquet_triples, write_turtle
 
 from eolinked import crs as crslib
 from eolinked.errors import EolinkedError
 from interlink import Features, LinkSpec, interlink, link_tables, read_features
 from interlink import runner as runner_mod
 from interlink.align import align
+
+from .linkdata import (
+    brute_force,
+    read_links,
+    write_geofile,
+    write_ntriples,
+    write_parquet_triples,
+    write_turtle,
+)
 
 
 @pytest.fixture(scope="module")

@@ -2,10 +2,11 @@
 import numpy as np
 import pytest
 import shapely
-from linkdata import make_synthetic, predicate
 
 from eolinked.errors import EolinkedError
 from interlink.verify import RELATIONS, holds, matrix_strings, parse_relations, relate
+
+from .linkdata import make_synthetic, predicate
 
 
 def test_every_relation_matches_geos_on_all_pairs():

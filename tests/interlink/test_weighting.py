@@ -4,7 +4,14 @@ import pytest
 
 from eolinked.errors import EolinkedError
 from interlink.index import make_grid
-from interlink.weighting import PairData, budget_pairs, order, parse_weighting, parse_weightings, weights
+from interlink.weighting import (
+    PairData,
+    budget_pairs,
+    order,
+    parse_weighting,
+    parse_weightings,
+    weights,
+)
 
 
 def _tiles(grid, b):
