@@ -15,12 +15,15 @@ the records of every split.
 """
 from __future__ import annotations
 
+import copy
+import itertools
 import os
 import pickle
 import time
 import uuid
 from functools import reduce
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
@@ -101,6 +104,8 @@ def _run(spark, mapping: Mapping, options: Options, output, fmt, gzip, overrides
     for tm in mapping.triples_maps.values():
         inputs[tm.id].source.check(sorted(required_refs(mapping, tm)), tm.name)
         inputs[tm.id].check_rows(mapping, tm)
+        if _needs_numbers(mapping, tm):
+            inputs[tm.id].numbered = True
     joins = [(tm, om) for tm in mapping.triples_maps.values() for pom in tm.poms for om in pom.objects
              if executor.needs_parent_index(om, tm)]
     for tm, om in joins:
@@ -110,26 +115,27 @@ def _run(spark, mapping: Mapping, options: Options, output, fmt, gzip, overrides
                                 where=inputs[tm.id].source.path, hint="run this mapping with the local engine")
         inputs[parent.id].source.check(sorted(parent_refs(parent, om)), parent.name)
     job = sc.broadcast((executor, {tm_id: i.source for tm_id, i in inputs.items()}))
-    records = sc.accumulator(0)
+    counts = sc.accumulator((0, 0), _PairParam())  # (records read, triples written)
     report = sc.accumulator({}, _ReportParam())
     strips = sc.accumulator({}, _DictParam())
-    frames = []
-    for tm in mapping.triples_maps.values():
-        refs = sorted(required_refs(mapping, tm) - ROW_REFS)
-        frames.append(inputs[tm.id].frame(spark).mapInArrow(
-            _lines_task(job, tm.id, inputs[tm.id], refs, records, report, strips), LINE_SCHEMA))
+    frames, by_input = [], {}
+    for tm in mapping.triples_maps.values():  # one pass per input runs every triples map reading it
+        by_input.setdefault(id(inputs[tm.id]), (inputs[tm.id], []))[1].append(tm.id)
+    for inp, tm_ids in by_input.values():
+        refs = sorted(set().union(*(required_refs(mapping, mapping.triples_maps[t]) for t in tm_ids)) - ROW_REFS)
+        frames.append(inp.frame(spark).mapInArrow(_lines_task(job, tm_ids, inp, refs, counts, report, strips),
+                                                  LINE_SCHEMA))
     for tm, om in joins:
-        frames.append(_join_frame(spark, job, mapping, tm, om, inputs, report))
+        frames.append(_join_frame(spark, job, mapping, tm, om, inputs, counts))
     summary = Summary(output, fmt)
     summary.notes = sorted({i.source.note for i in inputs.values() if getattr(i.source, "note", None)})
     with _OutputDir(spark, output, fmt, gzip) as out:
         out.write(reduce(lambda a, b: a.unionByName(b), frames))
-        for merged in _merged_regions(spark, job, inputs, mapping, strips.value, records, report):
+        for merged in _merged_regions(spark, job, inputs, mapping, strips.value, counts, report):
             out.write(merged)
         for i in {id(i): i for i in inputs.values()}.values():
             i.finish(strips.value)
-        summary.triples = out.count()
-    summary.records = records.value
+    summary.records, summary.triples = counts.value
     summary.report = dict(report.value)
     summary.seconds = time.perf_counter() - start
     return summary
@@ -202,7 +208,11 @@ def _task_partition() -> int:
 
 
 class _Split(_Input):
-    """Inputs Spark's own readers split; a first pass counts the records of every split."""
+    """Inputs Spark's own readers split. When a triples map needs record numbers (row references,
+    blank nodes without a template), a first pass counts the records of every split; otherwise
+    messages number records within the split, which the path then names."""
+
+    numbered = False  # set before frame() when record numbers are needed
 
     def __init__(self, spark, path):
         self.path = _spark_path(path)
@@ -217,7 +227,7 @@ class _Split(_Input):
         raise NotImplementedError
 
     def frame(self, spark):
-        if self._offsets is None:
+        if self.numbered and self._offsets is None:
             counts = self.count_records(spark)
             self._offsets, records, lines = {}, 0, 0
             for pid, (_, n_records, n_lines) in sorted(counts.items(), key=lambda kv: kv[1][0]):
@@ -234,9 +244,16 @@ class _Split(_Input):
                 .collect())
         return {r.pid: (r.start, int(r.records or 0), int(r.lines or 0)) for r in rows}
 
-    def start(self) -> tuple[int, int]:
-        """(records, lines) before this task's split."""
-        return self._offsets.get(_task_partition(), (0, 0))
+    def start(self, source, arrow_batches):
+        """(source for messages, records before the split, lines before it, the batches again)."""
+        first = next(arrow_batches, None)
+        batches = itertools.chain([first] if first is not None else [], arrow_batches)
+        if self._offsets is not None:
+            return (source, *self._offsets.get(_task_partition(), (0, 0)), batches)
+        if first is not None and len(first) and first.column(first.num_columns - 1)[0].as_py():
+            source = copy.copy(source)
+            source.path = f"{source.path} (the split from byte {first.column(first.num_columns - 1)[0].as_py()})"
+        return source, 0, 0, batches
 
 
 class _CsvText(_Split):
@@ -264,7 +281,7 @@ class _CsvText(_Split):
         return self._partition_counts(frame, nonempty - header, F.count(F.lit(1)))
 
     def batches(self, source, arrow_batches, refs, batch_size, strips):
-        offset, _ = self.start()
+        source, offset, _, arrow_batches = self.start(source, arrow_batches)
         first = True
         for rb in arrow_batches:
             lines = rb.column(0)
@@ -312,7 +329,7 @@ class _JsonLines(_Split):
         return {r.pid: (r.start, r.records, r.lines) for r in rows}
 
     def batches(self, source, arrow_batches, refs, batch_size, strips):
-        offset, line = self.start()
+        source, offset, line, arrow_batches = self.start(source, arrow_batches)
         matched = dict.fromkeys(set(refs), False)
         for rb in arrow_batches:
             records = source.line_records(rb.column(0).to_pylist(), line + 1)
@@ -346,7 +363,7 @@ class _Parquet(_Split):
         return self._partition_counts(self.raw(spark).select("__start"), F.count(F.lit(1)), F.count(F.lit(1)))
 
     def batches(self, source, arrow_batches, refs, batch_size, strips):
-        offset, _ = self.start()
+        source, offset, _, arrow_batches = self.start(source, arrow_batches)
         attrs = source.attributes(refs)
         for rb in arrow_batches:
             table = as_feature_table(pa.Table.from_batches([rb]), source.info.geometry_name, attrs)
@@ -382,7 +399,7 @@ class _RasterStrips(_Input):
         self.cuts = list(range(0, height, step)) + [height]
 
     def check_rows(self, mapping, tm):
-        if required_refs(mapping, tm) & ROW_REFS or _has_row_blank_nodes(tm):
+        if _needs_numbers(mapping, tm):
             raise EolinkedError(f"triples map {tm.name} numbers raster regions by row, which the Spark engine "
                                 "cannot know before all strips are merged", where=self.source.path,
                                 hint="use the region id (the 'region' reference) for subjects and blank nodes")
@@ -401,6 +418,11 @@ class _RasterStrips(_Input):
                         yield source.batch(pa.Table.from_batches([piece]), refs, 0)
 
 
+def _needs_numbers(mapping, tm) -> bool:
+    """Does the output of ``tm`` depend on record numbers (row references, fresh blank nodes)?"""
+    return bool(required_refs(mapping, tm) & ROW_REFS) or _has_row_blank_nodes(tm)
+
+
 def _has_row_blank_nodes(tm) -> bool:
     maps = [tm.subject, *tm.graphs] + [m for pom in tm.poms for m in (*pom.objects, *pom.graphs)
                                        if not isinstance(m, RefObjectMap)]
@@ -415,24 +437,48 @@ def _check_exists(spark, path) -> None:
 
 
 # -- tasks ------------------------------------------------------------------------------------
-def _lines_task(job, tm_id, inp: _Input, refs, records, report, strips):
+def _lines_task(job, tm_ids, inp: _Input, refs, counts, report, strips):
+    """The task of a pass over one input: every triples map reading it, on each batch."""
     def run(arrow_batches):
         executor, sources = job.value
         executor.options.report.clear()
-        tm, source = executor.mapping.triples_maps[tm_id], sources[tm_id]
+        tms, source = [executor.mapping.triples_maps[t] for t in tm_ids], sources[tm_ids[0]]
         for batch in inp.batches(source, arrow_batches, refs, executor.options.batch_size, strips):
-            records.add(batch.table.num_rows)
-            for arr in executor.lines(tm, source, batch, defer_joins=True):
-                yield pa.RecordBatch.from_arrays([_strip_newline(arr)], ["value"])
+            for tm in tms:
+                lines = executor.lines(tm, source, batch, defer_joins=True)
+                counts.add((batch.table.num_rows, sum(map(len, lines))))
+                yield from _packed(lines)
         report.add(dict(executor.options.report))
     return run
+
+
+def _packed(lines: list[pa.Array]):
+    """Record batches of a few long strings, each many whole lines joined by newlines (without the
+    last): the JVM then handles a row per few megabytes instead of a row per triple."""
+    for arr in lines:
+        if len(arr):
+            yield pa.RecordBatch.from_arrays([pack_lines(arr)], ["value"])
+
+
+def pack_lines(arr: pa.Array, limit: int = 8 << 20) -> pa.StringArray:
+    """Newline-terminated lines -> strings of whole lines of about ``limit`` bytes, the final
+    newline of each dropped (Spark's text writer adds it back)."""
+    arr = arr.cast(pa.string()) if arr.type != pa.string() else arr
+    offsets = np.frombuffer(arr.buffers()[1], np.int32)[arr.offset:arr.offset + len(arr) + 1].astype(np.int64)
+    start, end = offsets[0], offsets[-1]
+    cuts = np.unique(np.r_[0, np.searchsorted(offsets, np.arange(start + limit, end, limit)), len(arr)])
+    bounds = offsets[cuts] - start
+    data = np.frombuffer(arr.buffers()[2], np.uint8)[start:end]
+    body = np.delete(data, bounds[1:] - 1)
+    new_offsets = (bounds - np.arange(len(bounds))).astype(np.int32)
+    return pa.StringArray.from_buffers(len(bounds) - 1, pa.py_buffer(new_offsets), pa.py_buffer(body))
 
 
 def _strip_newline(arr: pa.Array) -> pa.Array:
     return pc.utf8_slice_codeunits(arr, 0, -1)
 
 
-def _join_frame(spark, job, mapping, tm, om: RefObjectMap, inputs, report):
+def _join_frame(spark, job, mapping, tm, om: RefObjectMap, inputs, counts):
     """Lines of a referencing object map with a parent index: child templates joined to parent keys."""
     from pyspark.sql import functions as F
 
@@ -463,10 +509,17 @@ def _join_frame(spark, job, mapping, tm, om: RefObjectMap, inputs, report):
     child = child_in.frame(spark).mapInArrow(templates, key_schema + "prefix string, suffix string")
     parents_df = parent_in.frame(spark).mapInArrow(parents, key_schema + "__subject string")
     joined = child.join(parents_df, keys, "inner") if keys else child.crossJoin(parents_df)
-    return joined.select(F.concat("prefix", "__subject", "suffix").alias("value"))
+    lines = joined.select(F.concat("prefix", "__subject", "suffix").alias("value"))
+
+    def pack(arrow_batches):
+        for rb in arrow_batches:
+            counts.add((0, rb.num_rows))
+            yield from _packed([pc.binary_join_element_wise(rb.column(0), "\n", "")])
+
+    return lines.mapInArrow(pack, LINE_SCHEMA)
 
 
-def _merged_regions(spark, job, inputs, mapping, strips: dict, records, report):
+def _merged_regions(spark, job, inputs, mapping, strips: dict, counts, report):
     """After the job: regions cut by strip borders, merged and transformed (one frame per raster map)."""
     executor, _ = job.value
     for tm in mapping.triples_maps.values():
@@ -480,12 +533,13 @@ def _merged_regions(spark, job, inputs, mapping, strips: dict, records, report):
             continue
         refs = sorted(required_refs(mapping, tm) - ROW_REFS)
         executor.options.report.clear()
-        lines = [_strip_newline(a) for piece in table.to_batches(executor.options.batch_size)
+        lines = [a for piece in table.to_batches(executor.options.batch_size)
                  for a in executor.lines(tm, src, src.batch(pa.Table.from_batches([piece]), refs, 0),
                                          defer_joins=True)]
-        records.add(table.num_rows)
+        counts.add((table.num_rows, sum(map(len, lines))))
         report.add(dict(executor.options.report))
-        yield spark.createDataFrame(pa.table({"value": pa.concat_arrays(lines) if lines else pa.array([], pa.string())}))
+        packed = [rb.column(0) for rb in _packed(lines)]
+        yield spark.createDataFrame(pa.table({"value": pa.concat_arrays(packed) if packed else pa.array([], pa.string())}))
 
 
 # -- accumulators ------------------------------------------------------------------------------
@@ -493,6 +547,14 @@ def _accumulator_param():
     from pyspark.accumulators import AccumulatorParam
 
     return AccumulatorParam
+
+
+class _PairParam(_accumulator_param()):
+    def zero(self, value):
+        return (0, 0)
+
+    def addInPlace(self, a, b):
+        return (a[0] + b[0], a[1] + b[1])
 
 
 class _ReportParam(_accumulator_param()):
@@ -551,12 +613,6 @@ class _OutputDir:
                 self.parts += 1
         self.fs.delete(jvm.org.apache.hadoop.fs.Path(scratch), True)
 
-    def count(self) -> int:
-        if not self.parts:
-            return 0
-        reader = self.spark.read.parquet if self.fmt == "parquet" else self.spark.read.text
-        return reader(self.tmp).count()
-
     def __exit__(self, exc_type, exc, tb):
         if exc_type is not None:
             self.fs.delete(self.tmp_path, True)
@@ -572,7 +628,7 @@ class _OutputDir:
 def _split_terms(arrow_batches):
     """N-Triples / N-Quads lines -> s, p, o, g terms (g null in the default graph)."""
     for rb in arrow_batches:
-        cut = pc.extract_regex(rb.column(0), _TERMS)
+        cut = pc.extract_regex(pc.list_flatten(pc.split_pattern(rb.column(0), "\n")), _TERMS)
         cols = [pc.struct_field(cut, k) for k in ("s", "p", "o", "g")]
         cols[3] = pc.if_else(pc.equal(cols[3], ""), pa.scalar(None, pa.string()), cols[3])
         yield pa.RecordBatch.from_arrays(cols, ["s", "p", "o", "g"])

@@ -12,15 +12,5 @@ from .runner import Summary, interlink
 from .verify import RELATIONS
 from .weighting import SCHEMES
 
-__all__ = [
-           "RELATIONS",
-           "SCHEMES",
-           "Evaluation",
-           "Features",
-           "LinkSpec",
-           "Summary",
-           "evaluate",
-           "interlink",
-           "link_tables",
-           "read_features",
-]
+__all__ = ["RELATIONS", "SCHEMES", "Evaluation", "Features", "LinkSpec", "Summary", "evaluate", "interlink",
+           "link_tables", "read_features"]
