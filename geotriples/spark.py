@@ -20,10 +20,8 @@ import itertools
 import os
 import pickle
 import time
-import uuid
 from functools import reduce
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
@@ -45,10 +43,7 @@ from .sources.raster import RasterSource, merge_strips, strip_regions
 from .sources.vector import VectorSource
 
 OUTPUTS = {"nt": "N-Triples", "nq": "N-Quads", "parquet": "Parquet triples (s, p, o, g)"}
-LINE_SCHEMA = "value string"
-TERM_SCHEMA = "s string, p string, o string, g string"
-# s p o [g] . -- the object may hold spaces; a graph term never follows a literal without one
-_TERMS = r"^(?P<s>\S+) (?P<p>\S+) (?P<o>.*?)(?: (?P<g><[^>]*>|_:\S+))? \.$"
+LINE_SCHEMA = sparklib.LINE_SCHEMA
 
 
 def transform_spark(mapping_path: str, output: str, *, fmt: str | None = None,
@@ -129,7 +124,7 @@ def _run(spark, mapping: Mapping, options: Options, output, fmt, gzip, overrides
         frames.append(_join_frame(spark, job, mapping, tm, om, inputs, counts))
     summary = Summary(output, fmt)
     summary.notes = sorted({i.source.note for i in inputs.values() if getattr(i.source, "note", None)})
-    with _OutputDir(spark, output, fmt, gzip) as out:
+    with sparklib.OutputDir(spark, output, fmt, gzip) as out:
         out.write(reduce(lambda a, b: a.unionByName(b), frames))
         for merged in _merged_regions(spark, job, inputs, mapping, strips.value, counts, report):
             out.write(merged)
@@ -152,11 +147,6 @@ def _open_inputs(spark, mapping: Mapping, overrides, source_crs, parts, batch_si
             by_ls[key] = _input(spark, tm.source, path, source_crs, parts, batch_size)
         opened[tm.id] = by_ls[key]
     return opened
-
-
-def _spark_path(path: str) -> str:
-    """Local paths as file:// URIs, so that a cluster whose default file system is HDFS reads them locally."""
-    return path if is_uri(path) else "file://" + os.path.abspath(path)
 
 
 def _input(spark, ls, path, source_crs, parts, batch_size):
@@ -215,7 +205,7 @@ class _Split(_Input):
     numbered = False  # set before frame() when record numbers are needed
 
     def __init__(self, spark, path):
-        self.path = _spark_path(path)
+        self.path = sparklib.spark_path(path)
         self._offsets = None
         _check_exists(spark, self.path)
 
@@ -457,21 +447,7 @@ def _packed(lines: list[pa.Array]):
     last): the JVM then handles a row per few megabytes instead of a row per triple."""
     for arr in lines:
         if len(arr):
-            yield pa.RecordBatch.from_arrays([pack_lines(arr)], ["value"])
-
-
-def pack_lines(arr: pa.Array, limit: int = 8 << 20) -> pa.StringArray:
-    """Newline-terminated lines -> strings of whole lines of about ``limit`` bytes, the final
-    newline of each dropped (Spark's text writer adds it back)."""
-    arr = arr.cast(pa.string()) if arr.type != pa.string() else arr
-    offsets = np.frombuffer(arr.buffers()[1], np.int32)[arr.offset:arr.offset + len(arr) + 1].astype(np.int64)
-    start, end = offsets[0], offsets[-1]
-    cuts = np.unique(np.r_[0, np.searchsorted(offsets, np.arange(start + limit, end, limit)), len(arr)])
-    bounds = offsets[cuts] - start
-    data = np.frombuffer(arr.buffers()[2], np.uint8)[start:end]
-    body = np.delete(data, bounds[1:] - 1)
-    new_offsets = (bounds - np.arange(len(bounds))).astype(np.int32)
-    return pa.StringArray.from_buffers(len(bounds) - 1, pa.py_buffer(new_offsets), pa.py_buffer(body))
+            yield pa.RecordBatch.from_arrays([sparklib.pack_lines(arr)], ["value"])
 
 
 def _strip_newline(arr: pa.Array) -> pa.Array:
@@ -574,64 +550,6 @@ class _DictParam(_accumulator_param()):
         for key, value in b.items():
             a[key] = (a.get(key, False) or value) if key[0] == "matched" else value
         return a
-
-
-# -- output ------------------------------------------------------------------------------------
-class _OutputDir:
-    """Part files written to a temporary directory beside the output, renamed into place when complete."""
-
-    def __init__(self, spark, output, fmt, gzip):
-        self.spark, self.fmt, self.gzip = spark, fmt, gzip
-        self.output = _spark_path(output.rstrip("/"))
-        parent, _, name = self.output.rpartition("/")
-        self.tmp = f"{parent}/{name}.eolinked-tmp-{uuid.uuid4().hex[:12]}"
-        self.fs, self.tmp_path = sparklib.hadoop_fs(spark, self.tmp)
-        self.parts = 0
-
-    def __enter__(self):
-        parent = self.tmp_path.getParent()
-        if not self.fs.exists(parent):
-            raise EolinkedError("output directory does not exist", where=str(parent.toString()),
-                                hint="create it first or choose another -o path")
-        self.fs.mkdirs(self.tmp_path)
-        return self
-
-    def write(self, frame) -> None:
-        scratch = f"{self.tmp}/_job{self.parts}"
-        if self.fmt == "parquet":
-            frame.mapInArrow(_split_terms, TERM_SCHEMA).write.parquet(scratch)
-            ext = ".parquet"
-        else:
-            frame.write.text(scratch, compression="gzip" if self.gzip else None)
-            ext = f".{self.fmt}" + (".gz" if self.gzip else "")
-        jvm = self.spark._jvm
-        for status in sorted(self.fs.listStatus(jvm.org.apache.hadoop.fs.Path(scratch)),
-                             key=lambda s: s.getPath().getName()):
-            name = status.getPath().getName()
-            if name.startswith("part-"):
-                self.fs.rename(status.getPath(), jvm.org.apache.hadoop.fs.Path(f"{self.tmp}/part-{self.parts:05d}{ext}"))
-                self.parts += 1
-        self.fs.delete(jvm.org.apache.hadoop.fs.Path(scratch), True)
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None:
-            self.fs.delete(self.tmp_path, True)
-            return False
-        _, out = sparklib.hadoop_fs(self.spark, self.output)
-        if self.fs.exists(out):
-            self.fs.delete(out, True)
-        if not self.fs.rename(self.tmp_path, out):
-            raise EolinkedError("cannot move the finished output into place", where=self.output)
-        return False
-
-
-def _split_terms(arrow_batches):
-    """N-Triples / N-Quads lines -> s, p, o, g terms (g null in the default graph)."""
-    for rb in arrow_batches:
-        cut = pc.extract_regex(pc.list_flatten(pc.split_pattern(rb.column(0), "\n")), _TERMS)
-        cols = [pc.struct_field(cut, k) for k in ("s", "p", "o", "g")]
-        cols[3] = pc.if_else(pc.equal(cols[3], ""), pa.scalar(None, pa.string()), cols[3])
-        yield pa.RecordBatch.from_arrays(cols, ["s", "p", "o", "g"])
 
 
 def main(argv=None) -> int:
