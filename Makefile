@@ -20,10 +20,12 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/eolinked demo -o demo-out
 
-# peer tools for benchmarks live in their own venv (morph-kgc pins older rdflib/pyoxigraph)
+# peer tools for benchmarks live in their own venv (morph-kgc pins older rdflib/pyoxigraph);
+# duckdb-extension-spatial 1.5.5 (DuckDB spatial, offline) needs duckdb 1.5.5 exactly
 $(VENV)-peers/.installed:
 	test -x $(VENV)-peers/bin/python || $(PYTHON) -m venv $(VENV)-peers
-	$(VENV)-peers/bin/python -m pip install --quiet "morph-kgc==2.10.0"
+	$(VENV)-peers/bin/python -m pip install --quiet "morph-kgc==2.10.0" "sedonadb==0.5.0" "duckdb==1.5.5" \
+		"duckdb-extension-spatial==1.5.5"
 	touch $@
 
 peers: $(VENV)-peers/.installed

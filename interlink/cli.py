@@ -18,6 +18,7 @@ EXAMPLES = """examples:
   eolinked interlink --source a.nt --target b.nt --evaluate --weighting cf,js,chi2,mbro,isp,chi2*mbro \\
       --budget 5%,10%,20%,50%
   eolinked interlink --source a.parquet --target b.nq --graph http://ex.org/links -o links.nq --pairs pairs.parquet
+  eolinked interlink --engine spark --master 'local[2]' --source a.nt --target b.nt -o links-dir.nt
 
 Inputs: N-Triples, N-Quads, Turtle, TriG (optionally .gz) or Parquet triples (string columns s, p, o[, g]
 with N-Triples terms), whose features have geo:hasGeometry/geo:hasDefaultGeometry -> geo:asWKT; or geo
@@ -29,11 +30,34 @@ per pair). --budget is a number of pairs or a percentage of the candidate pairs.
 temporary file and renamed when complete: a failed run leaves no output."""
 
 
+DESCRIPTION = ("Find pairs of features that satisfy DE-9IM relations (or lie within a geodesic distance), "
+               "exactly or progressively within a budget, and write them as link triples, locally or on Spark.")
+
+SUBMIT_EXAMPLES = """examples:
+  spark-submit --master 'local[2]' "$(python -c 'import interlink.submit as m; print(m.__file__)')" \\
+      --source buildings.nt --target landuse.nt -o links.nt
+  spark-submit --master yarn .../interlink/submit.py --source a.parquet --target b.parquet \\
+      --budget 10% --weighting 'chi2*mbro' -o hdfs:///eo/links.nt.gz
+
+The output is a directory of part files (.nt, or .nq with --graph, optionally .gz)."""
+
+
 def register(sub) -> None:
     p = sub.add_parser("interlink", help="discover topological or distance links between two datasets",
-                       description="Find pairs of features that satisfy DE-9IM relations (or lie within a "
-                                   "geodesic distance), exactly or progressively within a budget, and write "
-                                   "them as link triples.", epilog=EXAMPLES, formatter_class=RAW)
+                       description=DESCRIPTION, epilog=EXAMPLES, formatter_class=RAW)
+    _arguments(p)
+
+
+def submit_parser() -> argparse.ArgumentParser:
+    """The interlink command on its own, for spark-submit interlink/submit.py (the engine is Spark)."""
+    p = argparse.ArgumentParser(prog="spark-submit interlink/submit.py", description=DESCRIPTION,
+                                epilog=SUBMIT_EXAMPLES, formatter_class=RAW)
+    _arguments(p, spark_submit=True)
+    p.set_defaults(command="interlink")
+    return p
+
+
+def _arguments(p, spark_submit: bool = False) -> None:
     p.add_argument("--source", required=True, help="source dataset (RDF or geo file); it is indexed")
     p.add_argument("--target", required=True, help="target dataset (RDF or geo file); it is streamed in batches")
     p.add_argument("-o", "--output", help="link triples: .nt, or .nq with --graph (optionally .gz)")
@@ -60,8 +84,14 @@ def register(sub) -> None:
     p.add_argument("--crs", help="compare in this CRS (default: the source's, see above)")
     p.add_argument("--processes", type=int, default=0, help="worker processes (default: all cores)")
     p.add_argument("--batch-size", type=int, default=20_000, help="target features per task (default 20000)")
-    p.add_argument("--engine", choices=["local"], default="local", help="execution engine (default local)")
-    p.set_defaults(run=_interlink)
+    if not spark_submit:
+        p.add_argument("--engine", choices=["local", "spark"], default="local", help="execution engine (default local)")
+        p.add_argument("--master", help="Spark engine: master URL (default local[*]; spark-submit's own)")
+    p.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE",
+                   help="Spark engine: a Spark setting (repeatable)")
+    p.add_argument("--partitions", type=int, help="Spark engine: quad-tree leaves wanted (default 4 x the "
+                                                   "default parallelism)")
+    p.set_defaults(run=_interlink, **({"engine": "spark"} if spark_submit else {}))
 
 
 def _interlink(args) -> int:
@@ -82,6 +112,22 @@ def _interlink(args) -> int:
         return 0
     if not args.output and not args.pairs:
         raise EolinkedError("no output given", hint="add -o links.nt (and/or --pairs pairs.parquet), or --evaluate")
+    if args.engine == "spark":
+        from eolinked.spark import parse_conf
+
+        from .spark import interlink_spark
+
+        if args.pairs or not args.output:
+            raise EolinkedError("the Spark engine writes link triples only", hint="give -o and leave out --pairs")
+        common.pop("processes")
+        common.pop("batch_size")
+        summary = interlink_spark(args.source, args.target, args.output, budget=args.budget,
+                                  weighting=args.weighting, graph=args.graph, distance_value=args.distance_value,
+                                  partitions=args.partitions, master=getattr(args, "master", None),
+                                  conf=parse_conf(args.spark_conf), **common)
+        _notes(summary.notes)
+        print(summary.line(), file=sys.stderr)
+        return 0
     from .runner import interlink
 
     summary = interlink(args.source, args.target, args.output, budget=args.budget, weighting=args.weighting,

@@ -83,8 +83,8 @@ class Summary:
 
 
 def prepare(source: Features, target: Features, *, relations="all", within_distance: float | None = None,
-            index: str = "grid", crs=None, batch_size: int = 20_000) -> Job:
-    """Align both datasets in one CRS, build the grid and the source index."""
+            index: str | None = "grid", crs=None, batch_size: int = 20_000) -> Job:
+    """Align both datasets in one CRS, build the grid and (unless ``index`` is None) the source index."""
     names = parse_relations(relations)
     if within_distance is not None and not (within_distance >= 0 and np.isfinite(within_distance)):
         raise EolinkedError(f"--within-distance must be a distance in metres >= 0, not {within_distance}")
@@ -95,7 +95,7 @@ def prepare(source: Features, target: Features, *, relations="all", within_dista
                     geod_of(common).initstring if common.is_geographic else None)
     sb, tb = source.bounds, spec.query_bounds(target.bounds)
     grid = make_grid(sb, tb)
-    return Job(source, target, spec, grid, build_index(index, grid, sb), sb, tb, max(1, batch_size), notes)
+    return Job(source, target, spec, grid, index and build_index(index, grid, sb), sb, tb, max(1, batch_size), notes)
 
 
 # -- parallel execution ---------------------------------------------------------------------
@@ -229,7 +229,7 @@ def _write_links(tmp: str, output: str, job: Job, v: Verified, graph: str | None
             part = v.take(slice(a, a + _LINE_CHUNK))
             s, t = job.source.ids.take(pa.array(part.i)), job.target.ids.take(pa.array(part.j))
             if job.spec.distance is not None and distance_value:
-                lines = distance_lines(s, t, part.distance, a, graph)
+                lines = distance_lines(s, t, part.distance, part.i, part.j, graph)
             else:
                 rows, cols = np.nonzero(part.holds)
                 lines = link_lines(s.take(pa.array(rows)), preds.take(pa.array(cols)), t.take(pa.array(rows)), graph)

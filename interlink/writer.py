@@ -68,14 +68,15 @@ def link_lines(sources: pa.Array, predicates: pa.Array, targets: pa.Array, graph
     return pc.binary_join_element_wise(_iri(sources), _iri(predicates), _iri(targets), *end, " ")
 
 
-def distance_lines(sources: pa.Array, targets: pa.Array, metres: np.ndarray, first: int,
+def distance_lines(sources: pa.Array, targets: pa.Array, metres: np.ndarray, i: np.ndarray, j: np.ndarray,
                    graph: str | None = None) -> pa.Array:
     """An ``il:withinDistance`` link per pair plus its RDF reification carrying ``il:distanceMetres``.
 
-    The statement node is the blank node ``_:d<k>`` (k counts from ``first``)."""
+    The statement node is the blank node ``_:d<i>x<j>`` of the pair's feature numbers, so every
+    engine names it alike."""
     n = len(sources)
     end = [f"<{graph}>", ".\n"] if graph else [".\n"]
-    node = pc.binary_join_element_wise("_:d", pa.array(np.arange(first, first + n)).cast(pa.string()), "")
+    node = pc.binary_join_element_wise("_:d", pa.array(i).cast(pa.string()), "x", pa.array(j).cast(pa.string()), "")
     value = pc.binary_join_element_wise('"', pa.array(metres).cast(pa.string()), f'"^^<{XSD}double>', "")
     s, t = _iri(sources), _iri(targets)
     rows = [(s, f"<{WITHIN_DISTANCE}>", t), (node, f"<{RDF}type>", f"<{RDF}Statement>"),
