@@ -116,9 +116,9 @@ def _overrides(pairs) -> dict[str, str]:
 
 
 def _transform(args) -> int:
-    common = dict(fmt=args.format, overrides=_overrides(args.source), base_iri=args.base_iri,
-                  target_crs=args.target_crs, source_crs=args.source_crs, invalid=args.invalid,
-                  batch_size=args.batch_size)
+    common = {"fmt": args.format, "overrides": _overrides(args.source), "base_iri": args.base_iri,
+              "target_crs": args.target_crs, "source_crs": args.source_crs, "invalid": args.invalid,
+              "batch_size": args.batch_size}
     if args.engine == "spark":
         from eolinked.spark import parse_conf
 

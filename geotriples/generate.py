@@ -43,18 +43,6 @@ def _sniff_delimiter(path: str) -> str:
     return best if counts[best] else ","
 
 
-def _sniff_delimiter(path: str) -> str:
-    """The delimiter of a CSV file (comma, semicolon, tab or pipe) from its header line."""
-    import gzip
-
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
-        header = fh.readline()
-    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
-    best = max(counts, key=counts.get)
-    return best if counts[best] else ","
-
-
 def _schema(path: str, layer: str | None, wkt_column: str | None):
     """(kind, fields, geometry reference, id column, layer or CSV delimiter) of an input file."""
     ext = os.path.splitext(path.lower().removesuffix(".gz"))[1]

@@ -65,7 +65,8 @@ def transform(mapping_path: str, output: str, *, fmt: str | None = None,
     options = Options(base_iri=mapping.base_iri, invalid=invalid, quads=fmt in ("nq",),
                       batch_size=batch_size,
                       target_crs=parse_crs(target_crs), prefixes=mapping_prefixes(mapping) if fmt == "ttl" else {})
-    sources = open_sources(mapping, overrides or {}, parse_crs(source_crs))
+    crs = parse_crs(source_crs)
+    sources = open_sources(mapping, overrides or {}, lambda ls, path: open_source(ls, path, crs))
     executor = Executor(mapping, options)
     for tm in mapping.triples_maps.values():
         sources[tm.id].check(sorted(required_refs(mapping, tm)), tm.name)
@@ -101,14 +102,15 @@ def mapping_prefixes(mapping: Mapping) -> dict[str, str]:
     return out
 
 
-def open_sources(mapping: Mapping, overrides, source_crs) -> dict:
+def open_sources(mapping: Mapping, overrides, opener) -> dict:
+    """{triples map id: opener(logical source, path)}, one opened reader per distinct source."""
     base = os.path.dirname(os.path.abspath(mapping.path))
     opened, by_ls = {}, {}
     for tm in mapping.triples_maps.values():
         path = resolve_path(tm.source, base, overrides)
         key = (tm.source, path)
         if key not in by_ls:
-            by_ls[key] = open_source(tm.source, path, source_crs)
+            by_ls[key] = opener(tm.source, path)
         opened[tm.id] = by_ls[key]
     return opened
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import os
 import pickle
 import time
 from functools import reduce
@@ -35,8 +34,8 @@ from .executor import Executor, Options, parent_refs, required_refs
 from .geometry import INVALID_POLICIES
 from .model import Mapping, RefObjectMap
 from .parser import load_mapping
-from .runner import Summary, merge_report, parse_crs
-from .sources import ROW_REFS, is_uri, open_source, resolve_path
+from .runner import Summary, merge_report, open_sources, parse_crs
+from .sources import ROW_REFS, is_uri, open_source
 from .sources.csv import CsvSource
 from .sources.json import JsonSource
 from .sources.raster import RasterSource, merge_strips, strip_regions
@@ -95,7 +94,8 @@ def output_format(output: str, fmt: str | None) -> tuple[str, bool]:
 def _run(spark, mapping: Mapping, options: Options, output, fmt, gzip, overrides, source_crs, parts, start):
     sc = spark.sparkContext
     executor = Executor(mapping, options)
-    inputs = _open_inputs(spark, mapping, overrides, source_crs, parts, options.batch_size)
+    inputs = open_sources(mapping, overrides,
+                          lambda ls, path: _input(spark, ls, path, source_crs, parts, options.batch_size))
     for tm in mapping.triples_maps.values():
         inputs[tm.id].source.check(sorted(required_refs(mapping, tm)), tm.name)
         inputs[tm.id].check_rows(mapping, tm)
@@ -137,18 +137,6 @@ def _run(spark, mapping: Mapping, options: Options, output, fmt, gzip, overrides
 
 
 # -- inputs: how Spark reads each logical source ------------------------------------------------
-def _open_inputs(spark, mapping: Mapping, overrides, source_crs, parts, batch_size) -> dict:
-    base = os.path.dirname(os.path.abspath(mapping.path))
-    opened, by_ls = {}, {}
-    for tm in mapping.triples_maps.values():
-        path = resolve_path(tm.source, base, overrides)
-        key = (tm.source, path)
-        if key not in by_ls:
-            by_ls[key] = _input(spark, tm.source, path, source_crs, parts, batch_size)
-        opened[tm.id] = by_ls[key]
-    return opened
-
-
 def _input(spark, ls, path, source_crs, parts, batch_size):
     kind = ls.formulation
     encoding = (ls.option("encoding") or "utf-8").replace("_", "-").lower()

@@ -17,6 +17,7 @@ from eolinked.errors import EolinkedError
 from geotriples import generate_mapping, transform
 
 from .rml_cases import RML, cases
+from .test_real_data import DATASETS
 
 pytest.importorskip("pyspark", reason="the Spark engine needs pyspark (pip install 'eolinked[spark]')")
 from eolinked.spark import session
@@ -24,24 +25,9 @@ from geotriples.spark import transform_spark
 
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
-REAL = [  # every dataset of ../shared/data that generate-mapping reads (OSM: two layers)
-    ("crops/at/INSPIRE_SCHLAEGE_2025-1_POLYGON.gpkg", None),
-    ("crops/de_bb/antrag_land_gem.shp", None),
-    ("crops/dk/Marker_2026.shp", None),
-    ("crops/fi/LandUse.ExistingLandUse.GSAAAgriculturalParcel.gpkg", None),
-    ("crops/nl/brpgewaspercelen_definitief_2023.gpkg", None),
-    ("crops/ec_lv/LV_2021_EC21.shp", None),
-    ("crops/ec_ro/RO_ny_EC21.shp", None),
-    ("crops/ec_si/SI_2021_EC21.shp", None),
-    ("seaice/cis_SGRDREA_20201102T.gpkg", None),
-    ("corine/clc2018_mt.gpkg", "clc18_mt"),
-    ("corine/clc2018_mt.gpkg", "cha18_mt"),
-    ("nuts/nuts_0.json", None),
+REAL = DATASETS + [  # every dataset of ../shared/data that generate-mapping reads (OSM: two layers)
     ("nuts/nuts_1.json", None),
-    ("nuts/nuts_2.json", None),
     ("nuts/nuts_3.json", None),
-    ("naturalearth/ne_10m_admin_0_countries_deu.shp", None),
-    ("naturalearth/ne_10m_populated_places_simple.json", None),
     ("sentinel/expected_search_footprints_s1.geojson", None),
     ("sentinel/expected_search_footprints_s2.geojson", None),
     ("sentinel/sentinel2_tiles_world_with_land.geojson", None),
@@ -172,7 +158,8 @@ def test_json_lines_with_a_join_on_a_condition(spark, shared_data, tmp_path):
   rml:subjectMap [ rml:template "http://ex.org/lc/{{code}}" ] .
 """)
     summary = assert_same(spark, tmp_path / "m.ttl", tmp_path, batch_size=50)
-    assert summary.records == len(lines) + sum(1 for _ in open(shared_data / "lucas" / "lucas_lc1_names.csv")) - 1
+    codes = (shared_data / "lucas" / "lucas_lc1_names.csv").read_text().splitlines()
+    assert summary.records == len(lines) + len(codes) - 1
 
 
 def test_geoparquet_as_parquet_triples(spark, shared_data, tmp_path):

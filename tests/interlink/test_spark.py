@@ -17,8 +17,8 @@ from interlink import Features, interlink
 from .linkdata import features, osm_layer, window, write_geofile
 
 pytest.importorskip("pyspark", reason="the Spark engine needs pyspark (pip install 'eolinked[spark]')")
-from eolinked.spark import session  # noqa: E402
-from interlink.spark import interlink_spark  # noqa: E402
+from eolinked.spark import session
+from interlink.spark import interlink_spark
 
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
