@@ -158,3 +158,42 @@ def split_terms(arrow_batches):
         yield pa.RecordBatch.from_arrays(cols, ["s", "p", "o", "g"])
 
 
+
+
+class Progress:
+    """Spark's progress on standard error while a job runs: tasks done over tasks of the stages seen
+    so far (a tqdm bar fed by the status tracker). On by default when standard error is a terminal."""
+
+    def __init__(self, spark, desc: str, enabled: bool | None = None):
+        self.spark, self.desc = spark, desc
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self._stop = None
+
+    def __enter__(self):
+        if self.enabled:
+            import threading
+
+            self._stop = threading.Event()
+            self._thread = threading.Thread(target=self._poll, daemon=True)
+            self._thread.start()
+        return self
+
+    def _poll(self) -> None:
+        from tqdm import tqdm
+
+        tracker, stages = self.spark.sparkContext.statusTracker(), {}
+        with tqdm(desc=self.desc, unit=" task", file=sys.stderr, leave=False) as bar:
+            while not self._stop.wait(0.5):
+                for sid in tracker.getActiveStageIds():
+                    info = tracker.getStageInfo(sid)
+                    if info is not None:
+                        stages[sid] = (info.numTasks, info.numCompletedTasks)
+                bar.total = sum(t for t, _ in stages.values())
+                bar.n = sum(c for _, c in stages.values())
+                bar.refresh()
+
+    def __exit__(self, *exc):
+        if self._stop is not None:
+            self._stop.set()
+            self._thread.join()
+        return False

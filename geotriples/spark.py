@@ -124,7 +124,7 @@ def _run(spark, mapping: Mapping, options: Options, output, fmt, gzip, overrides
         frames.append(_join_frame(spark, job, mapping, tm, om, inputs, counts))
     summary = Summary(output, fmt)
     summary.notes = sorted({i.source.note for i in inputs.values() if getattr(i.source, "note", None)})
-    with sparklib.OutputDir(spark, output, fmt, gzip) as out:
+    with sparklib.Progress(spark, "transform"), sparklib.OutputDir(spark, output, fmt, gzip) as out:
         out.write(reduce(lambda a, b: a.unionByName(b), frames))
         for merged in _merged_regions(spark, job, inputs, mapping, strips.value, counts, report):
             out.write(merged)

@@ -69,7 +69,7 @@ def interlink_spark(source, target, output: str, *, source_id=None, target_id=No
             cached.append(pairs)
         links = links.cache()
         cached.append(links)
-        with sparklib.OutputDir(spark, output, fmt, gzip) as out:
+        with sparklib.Progress(spark, "interlink"), sparklib.OutputDir(spark, output, fmt, gzip) as out:
             out.write(_lines(spark, job, links, graph, distance_value, triples))
         summary.linked_pairs = links.count()
         if scheme is None:
