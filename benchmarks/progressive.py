@@ -27,7 +27,6 @@ import pyarrow.compute as pc
 import shapely
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # interlink from this checkout
 
 from eolinked.vectorio import read_vector
 from interlink import Features, evaluate
