@@ -24,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from transform import DATA, generate, run_eolinked, write_mapping  # noqa: E402
+from transform import DATA, generate, run_eolinked, write_mapping
 
 
 def spark_worker(master: str, mapping: str, out: str) -> None:
