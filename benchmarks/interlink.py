@@ -6,7 +6,8 @@ square sized for a constant density, about 4 candidate pairs per feature). Each 
 written once to Parquet (id + WKB, invalid geometries repaired as eolinked would) in
 benchmarks/data, and every tool reads the same files in a fresh process of its own:
 
-- eolinked: ``interlink(..., relations="all", processes=2)``, nothing written (the main venv);
+- eolinked: ``interlink(..., relations="all", processes=2)``, nothing written (the main venv),
+  also with 1 process and on Spark ``local[2]`` (best of two runs: the first warms the JVM up);
 - shapely: ``STRtree.query`` on envelopes + ``shapely.relate`` + the same DE-9IM pattern
   matching, and ``STRtree.query(predicate="intersects")`` (intersects only); one core;
 - SedonaDB: a spatial join on ``ST_Intersects`` selecting ``ST_Relate``, and selecting ids only;
@@ -45,6 +46,7 @@ sys.path = [p for p in sys.path if Path(p or ".").resolve() != HERE]  # `import 
 TOOLS = {
     "eolinked": ("all 9 relations (DE-9IM), 2 processes", False, False),
     "eolinked-1": ("all 9 relations (DE-9IM), 1 process", False, False),
+    "eolinked-spark": ("all 9 relations (DE-9IM), Spark local[2]", False, False),
     "shapely-relate": ("STRtree + relate + patterns, 1 core", False, False),
     "sedonadb-relate": ("join ST_Intersects, ST_Relate", True, False),
     "shapely-intersects": ("STRtree.query(predicate='intersects')", False, True),
@@ -111,7 +113,7 @@ def _geoms(path: str) -> np.ndarray:
     return shapely.from_wkb(pq.read_table(path, columns=["geometry"]).column(0).to_numpy(zero_copy_only=False))
 
 
-def _eolinked(a: str, b: str, processes: int):
+def _eolinked(a: str, b: str, processes: int, features_only: bool = False):
     import pyarrow.compute as pc
 
     from interlink import Features, interlink
@@ -122,10 +124,34 @@ def _eolinked(a: str, b: str, processes: int):
         return Features.from_arrays(ids.combine_chunks(), _geoms(path), pq.read_schema(path).metadata[b"crs"].decode())
 
     fa, fb = features(a), features(b)
+    if features_only:
+        return fa, fb
 
     def join():
         s = interlink(fa, fb, relations="all", processes=processes, progress=False)
         return s.linked_pairs, s.candidates  # every relation implies sfIntersects: linked = intersecting
+    return join
+
+
+def _eolinked_spark(a: str, b: str):
+    """The Spark engine in local[2]; the session starts in the load time, the job's output is
+    written to a scratch directory (links must go somewhere on Spark) and removed."""
+    import shutil
+    import tempfile
+
+    from eolinked.spark import session
+    from interlink.spark import interlink_spark
+
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    spark = session("local[2]", "interlink benchmark", ui=False, conf={"spark.ui.showConsoleProgress": "false"})
+    spark.sparkContext.setLogLevel("ERROR")
+    fa, fb = _eolinked(a, b, 2, features_only=True)
+    scratch = tempfile.mkdtemp(dir=DATA)
+
+    def join():
+        s = interlink_spark(fa, fb, f"{scratch}/links.nt", spark=spark)
+        shutil.rmtree(f"{scratch}/links.nt")
+        return s.linked_pairs, s.candidates
     return join
 
 
@@ -171,7 +197,8 @@ def _duckdb(a: str, b: str):
     return lambda: (con.sql(query).fetch_arrow_table().num_rows, None)
 
 
-SETUP = {"eolinked": (_eolinked, 2), "eolinked-1": (_eolinked, 1), "shapely-relate": (_shapely, True),
+SETUP = {"eolinked": (_eolinked, 2), "eolinked-1": (_eolinked, 1), "eolinked-spark": (_eolinked_spark,),
+         "shapely-relate": (_shapely, True),
          "shapely-intersects": (_shapely, False), "sedonadb-relate": (_sedonadb, True),
          "sedonadb-intersects": (_sedonadb, False), "duckdb-intersects": (_duckdb,)}
 
@@ -193,7 +220,8 @@ def run_tool(tool: str, a: str, b: str, repeat: int) -> dict:
 # -- the driver --------------------------------------------------------------------------------
 def measure(tool: str, a: Path, b: Path, args) -> dict:
     python = args.peer_python if TOOLS[tool][1] else sys.executable
-    cmd = [python, __file__, "--run", tool, str(a), str(b), "--repeat", str(args.repeat if "osm" in a.name else 1)]
+    repeat = args.repeat if "osm" in a.name else 2 if tool == "eolinked-spark" else 1  # Spark: a warm-up run
+    cmd = [python, __file__, "--run", tool, str(a), str(b), "--repeat", str(repeat)]
     try:
         out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=args.timeout)
     except subprocess.TimeoutExpired:

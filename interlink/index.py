@@ -50,19 +50,18 @@ def tile_counts(ranges: np.ndarray) -> np.ndarray:
 
 
 def make_grid(source_bounds: np.ndarray, target_bounds: np.ndarray) -> Grid:
-    """Grid over the joint extent; tile size = mean source MBR width/height (GIA.nt), else the
-    target's, else extent/sqrt(n); enlarged while geometries would span too many tiles."""
+    """Grid over the joint extent; tile size = the larger of the two datasets' mean MBR width and
+    height (GIA.nt's granularity, taken so that the larger geometries span few tiles), else
+    extent/sqrt(n); enlarged while geometries would span too many tiles."""
     both = np.concatenate([source_bounds, target_bounds])
     if len(both) == 0:
         return Grid(0.0, 0.0, 1.0, 1.0, 1, 1)
     x0, y0 = both[:, 0].min(), both[:, 1].min()
     ex, ey = both[:, 2].max() - x0, both[:, 3].max() - y0
     sizes = []
-    for axis, extent in ((0, ex), (1, ey)):
-        size = 0.0
-        for b in (source_bounds, target_bounds):
-            if len(b):
-                size = size or float(np.mean(b[:, axis + 2] - b[:, axis]))
+    for axis in (0, 1):
+        size = max((float(np.mean(b[:, axis + 2] - b[:, axis])) for b in (source_bounds, target_bounds) if len(b)),
+                   default=0.0)
         fallback = max(ex, ey) / max(1.0, np.sqrt(len(both))) or 1.0
         sizes.append(size if size > 0 else fallback)
     w, h = sizes
@@ -104,12 +103,19 @@ class GridIndex:
         keys, idx = _expand(grid.ranges(bounds), grid.ny)
         order = np.lexsort((idx, keys))
         self.keys, self.idx = keys[order], idx[order]
+        # tile -> first entry, as a dense table when the grid is not much larger than the index
+        self.starts = (np.searchsorted(self.keys, np.arange(grid.cells + 1))
+                       if grid.cells <= 8 * len(self.keys) + 4096 else None)
 
     def query(self, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(source index, target index) of overlapping MBRs, sorted, each pair once."""
         keys, owner = _expand(self.grid.ranges(bounds), self.grid.ny)
-        lo = np.searchsorted(self.keys, keys, "left")
-        cnt = np.searchsorted(self.keys, keys, "right") - lo
+        if self.starts is not None:
+            lo = self.starts[keys]
+            cnt = self.starts[keys + 1] - lo
+        else:
+            lo = np.searchsorted(self.keys, keys, "left")
+            cnt = np.searchsorted(self.keys, keys, "right") - lo
         j = np.repeat(owner, cnt)
         pos = np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())
         i, tile = self.idx[pos], np.repeat(keys, cnt)
