@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -26,6 +27,7 @@ import pyarrow.compute as pc
 import shapely
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]  # the package, not interlink.py
 
 from eolinked.vectorio import read_vector
 from interlink import Features, evaluate

@@ -14,6 +14,7 @@ from eolinked.errors import EolinkedError
 
 # settings every eolinked job relies on; a user's --spark-conf or spark-submit --conf wins
 DEFAULTS = {
+    "spark.driver.memory": "4g",  # the executor too in local mode; Spark's 1g is short for Arrow batches
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.files.maxPartitionBytes": str(32 << 20),
