@@ -256,3 +256,15 @@ def test_spark_submit_command_line(spark, shared_data, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert "wrote" in done.stdout  # spark-submit passes the Python driver's stderr on to its stdout
     assert part_lines(tmp_path / "out.nt.gz") == local_lines(mapping, tmp_path)
+
+
+def test_progress_bar_counts_spark_tasks(spark, capsys):
+    from eolinked.spark import Progress
+
+    with Progress(spark, "counting", enabled=True):
+        assert spark.range(0, 100_000, numPartitions=6).selectExpr("sum(id)").collect()[0][0] == 4_999_950_000
+        import time
+
+        time.sleep(1.2)  # the bar polls every half second
+    err = capsys.readouterr().err
+    assert "counting" in err and "task" in err
