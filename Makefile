@@ -32,6 +32,9 @@ peers: $(VENV)-peers/.installed
 
 bench: $(STAMP) peers
 	$(BIN)/python benchmarks/transform.py
+	$(BIN)/python benchmarks/transform_spark.py
+	$(BIN)/python benchmarks/interlink.py
+	$(BIN)/python benchmarks/progressive.py
 
 clean:
 	rm -rf $(VENV) $(VENV)-peers demo-out benchmarks/data
