@@ -10,8 +10,8 @@ How inputs are split (never one task per file, except where the format cannot be
   borders are merged afterwards, so the output equals the local engine's;
 - JSON documents, gzip files and CSV in another encoding than UTF-8 cannot be split: one task.
 
-Record numbers (row references, blank nodes, error messages) are exact: a first, cheap pass counts
-the records of every split.
+Record numbers (row references, fresh blank nodes) are exact: when a mapping needs them, a first,
+cheap pass counts the records of every split; otherwise messages number records within a split.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import copy
 import itertools
 import pickle
 import time
+from abc import ABC, abstractmethod
 from functools import reduce
 
 import pyarrow as pa
@@ -161,16 +162,18 @@ def _input(spark, ls, path, source_crs, parts, batch_size):
     return _Tasks(source, parts, batch_size)
 
 
-class _Input:
+class _Input(ABC):
     """A logical source as Spark reads it: a DataFrame of raw data, and the batches a task makes of it."""
 
     source = None
 
+    @abstractmethod
     def frame(self, spark):
-        raise NotImplementedError
+        """The DataFrame whose Arrow batches the tasks read."""
 
+    @abstractmethod
     def batches(self, source, arrow_batches, refs, batch_size, strips):
-        raise NotImplementedError
+        """Batches (records with one column per reference) of one task's Arrow batches."""
 
     def check_rows(self, mapping, tm) -> None:
         """Inputs whose record numbers are only known after the job refuse row references."""
@@ -197,12 +200,13 @@ class _Split(_Input):
         self._offsets = None
         _check_exists(spark, self.path)
 
+    @abstractmethod
     def raw(self, spark):
-        raise NotImplementedError
+        """Spark's reader over the file, with the split's first byte as the last column ``__start``."""
 
+    @abstractmethod
     def count_records(self, spark) -> dict:
         """{partition: (first byte, records, lines)}"""
-        raise NotImplementedError
 
     def frame(self, spark):
         if self.numbered and self._offsets is None:
