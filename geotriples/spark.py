@@ -113,13 +113,13 @@ def _run(spark, mapping: Mapping, options: Options, output, fmt, gzip, overrides
     job = sc.broadcast((executor, {tm_id: i.source for tm_id, i in inputs.items()}))
     counts = sc.accumulator((0, 0), _PairParam())  # (records read, triples written)
     report = sc.accumulator({}, _ReportParam())
-    strips = sc.accumulator({}, _DictParam())
+    observed = sc.accumulator({}, _DictParam())  # what tasks saw: raster strip states, JSON references matched
     frames, by_input = [], {}
     for tm in mapping.triples_maps.values():  # one pass per input runs every triples map reading it
         by_input.setdefault(id(inputs[tm.id]), (inputs[tm.id], []))[1].append(tm.id)
     for inp, tm_ids in by_input.values():
         refs = sorted(set().union(*(required_refs(mapping, mapping.triples_maps[t]) for t in tm_ids)) - ROW_REFS)
-        frames.append(inp.frame(spark).mapInArrow(_lines_task(job, tm_ids, inp, refs, counts, report, strips),
+        frames.append(inp.frame(spark).mapInArrow(_lines_task(job, tm_ids, inp, refs, counts, report, observed),
                                                   LINE_SCHEMA))
     for tm, om in joins:
         frames.append(_join_frame(spark, job, mapping, tm, om, inputs, counts))
@@ -127,10 +127,10 @@ def _run(spark, mapping: Mapping, options: Options, output, fmt, gzip, overrides
     summary.notes = sorted({i.source.note for i in inputs.values() if getattr(i.source, "note", None)})
     with sparklib.Progress(spark, "transform"), sparklib.OutputDir(spark, output, fmt, gzip) as out:
         out.write(reduce(lambda a, b: a.unionByName(b), frames))
-        for merged in _merged_regions(spark, job, inputs, mapping, strips.value, counts, report):
+        for merged in _merged_regions(spark, job, inputs, mapping, observed.value, counts, report):
             out.write(merged)
         for i in {id(i): i for i in inputs.values()}.values():
-            i.finish(strips.value)
+            i.finish(observed.value)
     summary.records, summary.triples = counts.value
     summary.report = dict(report.value)
     summary.seconds = time.perf_counter() - start
@@ -172,7 +172,7 @@ class _Input(ABC):
         """The DataFrame whose Arrow batches the tasks read."""
 
     @abstractmethod
-    def batches(self, source, arrow_batches, refs, batch_size, strips):
+    def batches(self, source, arrow_batches, refs, batch_size, observed):
         """Batches (records with one column per reference) of one task's Arrow batches."""
 
     def check_rows(self, mapping, tm) -> None:
@@ -262,7 +262,7 @@ class _CsvText(_Split):
         header = F.max((F.col("__start") == 0).cast("long"))
         return self._partition_counts(frame, nonempty - header, F.count(F.lit(1)))
 
-    def batches(self, source, arrow_batches, refs, batch_size, strips):
+    def batches(self, source, arrow_batches, refs, batch_size, observed):
         source, offset, _, arrow_batches = self.start(source, arrow_batches)
         first = True
         for rb in arrow_batches:
@@ -310,7 +310,7 @@ class _JsonLines(_Split):
         rows = self.raw(spark).mapInArrow(count, "pid long, start long, records long, lines long").collect()
         return {r.pid: (r.start, r.records, r.lines) for r in rows}
 
-    def batches(self, source, arrow_batches, refs, batch_size, strips):
+    def batches(self, source, arrow_batches, refs, batch_size, observed):
         source, offset, line, arrow_batches = self.start(source, arrow_batches)
         matched = dict.fromkeys(set(refs), False)
         for rb in arrow_batches:
@@ -319,7 +319,7 @@ class _JsonLines(_Split):
                 yield batch
                 offset += batch.table.num_rows
             line += len(rb)
-        strips.add({("matched", r): ok for r, ok in matched.items()})
+        observed.add({("matched", r): ok for r, ok in matched.items()})
 
     def finish(self, flags):
         self.source.check_matched({key[1]: ok for key, ok in flags.items() if key[0] == "matched"})
@@ -344,7 +344,7 @@ class _Parquet(_Split):
 
         return self._partition_counts(self.raw(spark).select("__start"), F.count(F.lit(1)), F.count(F.lit(1)))
 
-    def batches(self, source, arrow_batches, refs, batch_size, strips):
+    def batches(self, source, arrow_batches, refs, batch_size, observed):
         source, offset, _, arrow_batches = self.start(source, arrow_batches)
         attrs = source.attributes(refs)
         for rb in arrow_batches:
@@ -363,7 +363,7 @@ class _Tasks(_Input):
     def frame(self, spark):
         return spark.range(len(self.specs), numPartitions=len(self.specs))
 
-    def batches(self, source, arrow_batches, refs, batch_size, strips):
+    def batches(self, source, arrow_batches, refs, batch_size, observed):
         for rb in arrow_batches:
             for i in rb.column(0).to_pylist():
                 spec = self.specs[i]
@@ -390,11 +390,11 @@ class _RasterStrips(_Input):
         n = len(self.cuts) - 1
         return spark.range(n, numPartitions=n)
 
-    def batches(self, source, arrow_batches, refs, batch_size, strips):
+    def batches(self, source, arrow_batches, refs, batch_size, observed):
         for rb in arrow_batches:
             for i in rb.column(0).to_pylist():
                 table, state = strip_regions(source.path, source.band, self.cuts[i], self.cuts[i + 1])
-                strips.add({(source.path, source.band, i): pickle.dumps(state)})
+                observed.add({(source.path, source.band, i): pickle.dumps(state)})
                 if table is not None:
                     for piece in table.to_batches(batch_size):
                         yield source.batch(pa.Table.from_batches([piece]), refs, 0)
@@ -419,13 +419,13 @@ def _check_exists(spark, path) -> None:
 
 
 # -- tasks ------------------------------------------------------------------------------------
-def _lines_task(job, tm_ids, inp: _Input, refs, counts, report, strips):
+def _lines_task(job, tm_ids, inp: _Input, refs, counts, report, observed):
     """The task of a pass over one input: every triples map reading it, on each batch."""
     def run(arrow_batches):
         executor, sources = job.value
         executor.options.report.clear()
         tms, source = [executor.mapping.triples_maps[t] for t in tm_ids], sources[tm_ids[0]]
-        for batch in inp.batches(source, arrow_batches, refs, executor.options.batch_size, strips):
+        for batch in inp.batches(source, arrow_batches, refs, executor.options.batch_size, observed):
             for tm in tms:
                 lines = executor.lines(tm, source, batch, defer_joins=True)
                 counts.add((batch.table.num_rows, sum(map(len, lines))))
@@ -455,13 +455,13 @@ def _join_frame(spark, job, mapping, tm, om: RefObjectMap, inputs, counts):
     child_refs = sorted(required_refs(mapping, tm) - ROW_REFS)
     parent_ref_list = sorted(parent_refs(parent, om) - ROW_REFS)
     child_in, parent_in = inputs[tm.id], inputs[parent.id]
-    no_strips = spark.sparkContext.accumulator({}, _DictParam())
+    unobserved = spark.sparkContext.accumulator({}, _DictParam())
 
     def templates(arrow_batches):
         executor, sources = job.value
         executor.options.report.clear()
         source = sources[tm.id]
-        for batch in child_in.batches(source, arrow_batches, child_refs, executor.options.batch_size, no_strips):
+        for batch in child_in.batches(source, arrow_batches, child_refs, executor.options.batch_size, unobserved):
             t = executor.join_templates(tm, om, source, batch)
             t = t.set_column(t.num_columns - 1, "suffix", _strip_newline(t.column("suffix").combine_chunks()))
             yield from t.to_batches()
@@ -470,7 +470,7 @@ def _join_frame(spark, job, mapping, tm, om: RefObjectMap, inputs, counts):
         executor, sources = job.value
         source = sources[parent.id]
         for batch in parent_in.batches(source, arrow_batches, parent_ref_list, executor.options.batch_size,
-                                       no_strips):
+                                       unobserved):
             yield from executor.parent_keys(om, parent, source, batch).to_batches()
 
     key_schema = "".join(f"{k} string, " for k in keys)
@@ -487,7 +487,7 @@ def _join_frame(spark, job, mapping, tm, om: RefObjectMap, inputs, counts):
     return lines.mapInArrow(pack, LINE_SCHEMA)
 
 
-def _merged_regions(spark, job, inputs, mapping, strips: dict, counts, report):
+def _merged_regions(spark, job, inputs, mapping, observed: dict, counts, report):
     """After the job: regions cut by strip borders, merged and transformed (one frame per raster map)."""
     executor, _ = job.value
     for tm in mapping.triples_maps.values():
@@ -495,7 +495,7 @@ def _merged_regions(spark, job, inputs, mapping, strips: dict, counts, report):
         if not isinstance(inp, _RasterStrips):
             continue
         src = inp.source
-        states = [pickle.loads(strips[(src.path, src.band, i)]) for i in range(len(inp.cuts) - 1)]
+        states = [pickle.loads(observed[(src.path, src.band, i)]) for i in range(len(inp.cuts) - 1)]
         table = merge_strips(src.path, states)
         if table is None or not table.num_rows:
             continue
@@ -535,6 +535,8 @@ class _ReportParam(_accumulator_param()):
 
 
 class _DictParam(_accumulator_param()):
+    """Dicts merged: ("matched", reference) flags are or-ed, other keys (raster strips) set."""
+
     def zero(self, value):
         return {}
 
