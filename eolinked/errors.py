@@ -15,3 +15,19 @@ class EolinkedError(Exception):
         if self.hint:
             text += f"\n  hint: {self.hint}"
         return text
+
+
+class QueryError(EolinkedError):
+    """A query that cannot be evaluated (unsupported feature, bad argument, store problem)."""
+
+
+class QuerySyntaxError(QueryError):
+    """A SPARQL syntax error; ``line`` and ``column`` give its position when known."""
+
+    def __init__(self, message: str, *, line: int | None = None, column: int | None = None):
+        self.line, self.column = line, column
+        super().__init__(message)
+
+
+class QueryTimeout(QueryError):
+    """A query that ran past its time limit."""

@@ -1,0 +1,334 @@
+"""SPARQL algebra -> one SQL statement (a chain of CTEs) over the store's tables.
+
+Every algebra node becomes a CTE whose columns are its variables (``"v_name"``), holding term
+ids (kind ``id``) or terms computed by expressions (kind ``nt``).  A basic graph pattern is a
+join of per-predicate scans ordered by the statistics; spatial FILTERs inside it become
+joins on the geometry table (bounding box first, then the exact test), and a spatial FILTER
+between two variables joins the two halves of the pattern with the engine's spatial join.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rdflib import Variable
+from rdflib.plugins.sparql import algebra
+from rdflib.plugins.sparql.parserutils import CompValue
+
+from eolinked.errors import QueryError
+
+from .expr import ExprCompiler, as_bool, as_term, col, sql_str, term_nt
+
+
+@dataclass
+class Rel:
+    name: str
+    cols: dict[str, str]                    # variable -> "id" | "nt"
+    nullable: set[str] = field(default_factory=set)
+    order: list[str] = field(default_factory=list)  # ORDER BY items over this CTE's columns
+
+
+@dataclass
+class Dataset:
+    """Graph ids: ``default`` None = the store's default graph, else the merge of these graphs;
+    ``named`` None = every named graph, else these."""
+
+    default: list[int] | None = None
+    named: list[int] | None = None
+
+
+class Compiler:
+    def __init__(self, catalog, dataset: Dataset, now_nt: str):
+        self.cat, self.dataset, self.now_nt = catalog, dataset, now_nt
+        self.ctes: list[tuple[str, str]] = []
+
+    # -- helpers -------------------------------------------------------------------------
+    def add(self, sql: str, cols: dict, nullable=(), order=()) -> Rel:
+        name = f"q{len(self.ctes)}"
+        self.ctes.append((name, sql))
+        return Rel(name, dict(cols), set(nullable), list(order))
+
+    def empty(self, cols: dict) -> Rel:
+        sel = ", ".join(f"CAST(NULL AS {'BIGINT' if k == 'id' else 'VARCHAR'}) AS {col(None, v)}"
+                        for v, k in cols.items()) or "1 AS one"
+        return self.add(f"SELECT {sel} WHERE FALSE", cols)
+
+    def exprs(self, alias: str, rel: Rel) -> ExprCompiler:
+        return ExprCompiler(alias, rel.cols, self.cat.term_id, self._exists, self.now_nt)
+
+    def statement(self, rel: Rel, select: str, tail: str = "") -> str:
+        withs = ",\n".join(f"{n} AS ({s})" for n, s in self.ctes)
+        return f"WITH {withs}\nSELECT {select} FROM {rel.name} r {tail}"
+
+    # -- dispatch ------------------------------------------------------------------------
+    def compile(self, node, graph=None) -> Rel:
+        name = node.name
+        method = getattr(self, "_" + name, None)
+        if method is None:
+            raise QueryError(f"SPARQL feature not supported: {name}")
+        outer, self._graph_ctx = self._graph_ctx, graph
+        try:
+            return method(node, graph)
+        finally:
+            self._graph_ctx = outer
+
+    def _SelectQuery(self, node, graph):
+        return self.compile(node.p, graph)
+
+    _ConstructQuery = _AskQuery = _DescribeQuery = _SelectQuery
+
+    def _ToMultiSet(self, node, graph):
+        return self.compile(node.p, graph)
+
+    def _values(self, node, graph):
+        rows = node.res
+        names = sorted({str(v) for r in rows for v in r})
+        cols = {v: "nt" for v in names}
+        if not rows:
+            return self.empty(cols)
+        if not names:
+            return self.add(" UNION ALL ".join("SELECT 1 AS one" for _ in rows), {})
+        tuples = []
+        for r in rows:
+            vals = {str(k): v for k, v in r.items()}
+            tuples.append("(" + ", ".join(
+                "CAST(NULL AS VARCHAR)" if vals.get(v) in (None, "UNDEF") else sql_str(term_nt(vals[v]))
+                for v in names) + ")")
+        alias = ", ".join(col(None, v) for v in names)
+        sql = f"SELECT * FROM (VALUES {', '.join(tuples)}) AS t({alias})"
+        nullable = {v for v in names for r in rows if r.get(Variable(v)) in (None, "UNDEF")}
+        return self.add(sql, cols, nullable)
+
+    # -- basic graph patterns -------------------------------------------------------------
+    def _BGP(self, node, graph, filters=()):
+        from .bgp import compile_bgp
+
+        return compile_bgp(self, list(node.triples), graph, list(filters))
+
+    def _Graph(self, node, graph):
+        return self.compile(node.p, node.term)
+
+    def _Filter(self, node, graph):
+        conjuncts = _conjuncts(node.expr)
+        if node.p.name == "BGP":
+            return self._BGP(node.p, graph, conjuncts)
+        rel = self.compile(node.p, graph)
+        return self.filter(rel, conjuncts)
+
+    def filter(self, rel: Rel, conjuncts: list) -> Rel:
+        ex = self.exprs("r", rel)
+        where = " AND ".join(as_bool(ex(c)).sql for c in conjuncts) or "TRUE"
+        return self.add(f"SELECT r.* FROM {rel.name} r WHERE {where}", rel.cols, rel.nullable, rel.order)
+
+    # -- joins ----------------------------------------------------------------------------
+    def _Join(self, node, graph):
+        return self.join(self.compile(node.p1, graph), self.compile(node.p2, graph))
+
+    def join(self, a: Rel, b: Rel, left: bool = False, cond=None) -> Rel:
+        shared = [v for v in a.cols if v in b.cols]
+        on = [_compatible(a, b, v) for v in shared]
+        cols, sel = {}, []
+        for v, k in a.cols.items():
+            if v in b.cols:
+                kind = k if k == b.cols[v] else "nt"
+                ea, eb = _as(kind, "a", v, k), _as(kind, "b", v, b.cols[v])
+                either = v in a.nullable or v in b.nullable
+                sel.append(f"{'COALESCE(' + ea + ', ' + eb + ')' if either else ea} AS {col(None, v)}")
+                cols[v] = kind
+            else:
+                sel.append(f"a.{col(None, v)}")
+                cols[v] = k
+        for v, k in b.cols.items():
+            if v not in a.cols:
+                sel.append(f"b.{col(None, v)}")
+                cols[v] = k
+        nullable = (a.nullable | b.nullable) - {v for v in shared if v not in a.nullable or v not in b.nullable}
+        if left:
+            nullable |= set(b.cols) - set(a.cols)
+        if cond is not None:
+            merged = Rel("m", cols)
+            ex = ExprCompiler("m", cols, self.cat.term_id, self._exists, self.now_nt)
+            # evaluate the OPTIONAL's filter over the merged row, written in terms of a and b
+            on.append(_inline_merged(as_bool(ex(cond)).sql, sel, merged))
+        join = "LEFT JOIN" if left else ("JOIN" if on else "CROSS JOIN")
+        on_sql = f" ON {' AND '.join(on)}" if on else (" ON TRUE" if left else "")
+        sql = f"SELECT {', '.join(sel) or '1 AS one'} FROM {a.name} a {join} {b.name} b{on_sql}"
+        return self.add(sql, cols, nullable)
+
+    def _LeftJoin(self, node, graph):
+        a, b = self.compile(node.p1, graph), self.compile(node.p2, graph)
+        expr = node.expr
+        cond = None if expr is None or _is_true(expr) else expr
+        return self.join(a, b, left=True, cond=cond)
+
+    def _Union(self, node, graph):
+        a, b = self.compile(node.p1, graph), self.compile(node.p2, graph)
+        names = list(a.cols) + [v for v in b.cols if v not in a.cols]
+        cols = {v: ("id" if a.cols.get(v, "id") == "id" and b.cols.get(v, "id") == "id" else "nt")
+                for v in names}
+
+        def side(r: Rel) -> str:
+            parts = [(_as(cols[v], "r", v, r.cols[v]) if v in r.cols else
+                      f"CAST(NULL AS {'BIGINT' if cols[v] == 'id' else 'VARCHAR'})") + f" AS {col(None, v)}"
+                     for v in names]
+            return f"SELECT {', '.join(parts) or '1 AS one'} FROM {r.name} r"
+
+        nullable = a.nullable | b.nullable | (set(a.cols) ^ set(b.cols))
+        return self.add(f"{side(a)} UNION ALL {side(b)}", cols, nullable)
+
+    def _Minus(self, node, graph):
+        a, b = self.compile(node.p1, graph), self.compile(node.p2, graph)
+        shared = [v for v in a.cols if v in b.cols]
+        if not shared:
+            return a
+        conds = " AND ".join(_compatible(Rel("r", a.cols, a.nullable), Rel("m", b.cols, b.nullable), v,
+                                         "r", "m") for v in shared)
+        some = " OR ".join(f"(r.{col(None, v)} IS NOT NULL AND m.{col(None, v)} IS NOT NULL)" for v in shared)
+        sql = (f"SELECT r.* FROM {a.name} r WHERE NOT EXISTS (SELECT 1 FROM {b.name} m "
+               f"WHERE {conds} AND ({some}))")
+        return self.add(sql, a.cols, a.nullable)
+
+    def _exists(self, pattern, alias: str, cols: dict, negate: bool) -> str:
+        if isinstance(pattern, CompValue) and pattern.name.startswith("GroupGraphPattern"):
+            pattern = algebra.translateGroupGraphPattern(pattern)
+        inner = self.compile(pattern, self._graph_ctx)
+        outer = Rel(alias, cols, set(cols))
+        conds = [_compatible(outer, inner, v, alias, "x") for v in inner.cols if v in cols]
+        where = " AND ".join(conds) or "TRUE"
+        return f"({'NOT ' if negate else ''}EXISTS (SELECT 1 FROM {inner.name} x WHERE {where}))"
+
+    _graph_ctx = None
+
+    def path_view(self, path, graph) -> str:
+        """Evaluate a property path in Arrow and register it as a view (s, o, g)."""
+        from .bgp import _graph_condition
+        from .paths import PathEvaluator, to_view_table
+
+        conds = _graph_condition(self, graph)[0]
+        where = " AND ".join(conds) if conds is not False else "FALSE"
+        return self.cat.register(to_view_table(PathEvaluator(self, where or "TRUE").edges(path)))
+
+    # -- solution modifiers --------------------------------------------------------------
+    def _Extend(self, node, graph):
+        rel = self.compile(node.p, graph)
+        v = str(node.var)
+        e = as_term(self.exprs("r", rel)(node.expr))
+        cols = {**rel.cols, v: e.kind}
+        sel = ", ".join([*(f"r.{col(None, c)}" for c in rel.cols if c != v), f"{e.sql} AS {col(None, v)}",
+                         *_hidden(rel)])
+        return self.add(f"SELECT {sel} FROM {rel.name} r", cols, rel.nullable | {v}, rel.order)
+
+    def _OrderBy(self, node, graph):
+        rel = self.compile(node.p, graph)
+        ex = self.exprs("r", rel)
+        keys, order = [], []
+        for i, cond in enumerate(node.expr):
+            desc = isinstance(cond, CompValue) and cond.name == "OrderCondition" and cond.order == "DESC"
+            e = cond.expr if isinstance(cond, CompValue) and cond.name == "OrderCondition" else cond
+            keys.append(f"sp_key({as_term(ex(e)).sql}) AS k{len(self.ctes)}_{i}")
+            order.append(f"k{len(self.ctes)}_{i} {'DESC NULLS LAST' if desc else 'ASC NULLS FIRST'}")
+        sel = ", ".join(["r.*", *keys])
+        return self.add(f"SELECT {sel} FROM {rel.name} r", rel.cols, rel.nullable, order)
+
+    def _Project(self, node, graph):
+        rel = self.compile(node.p, graph)
+        names = [str(v) for v in node.PV if isinstance(v, Variable)]
+        parts, cols = [], {}
+        for v in names:
+            if v in rel.cols:
+                parts.append(f"r.{col(None, v)}")
+                cols[v] = rel.cols[v]
+            else:
+                parts.append(f"CAST(NULL AS VARCHAR) AS {col(None, v)}")
+                cols[v] = "nt"
+        sel = ", ".join([*parts, *_hidden(rel)]) or "1 AS one"
+        return self.add(f"SELECT {sel} FROM {rel.name} r", cols, rel.nullable & set(names) |
+                        (set(names) - set(rel.cols)), rel.order)
+
+    def _Distinct(self, node, graph):
+        rel = self.compile(node.p, graph)
+        names = [col(None, v) for v in rel.cols]
+        if not rel.order:
+            sel = ", ".join(names) or "1 AS one"
+            return self.add(f"SELECT DISTINCT {sel} FROM {rel.name}", rel.cols, rel.nullable)
+        aggs, order = [], []
+        for item in rel.order:
+            key, direction = item.split(" ", 1)
+            aggs.append(f"{'MAX' if direction.startswith('DESC') else 'MIN'}({key}) AS {key}")
+            order.append(item)
+        group = f" GROUP BY {', '.join(names)}" if names else ""
+        sql = f"SELECT {', '.join([*names, *aggs])} FROM {rel.name}{group}"
+        return self.add(sql, rel.cols, rel.nullable, order)
+
+    _Reduced = _Distinct
+
+    def _Slice(self, node, graph):
+        rel = self.compile(node.p, graph)
+        tail = _order_sql(rel)
+        if node.length is not None:
+            tail += f" LIMIT {int(node.length)}"
+        if node.start:
+            tail += f" OFFSET {int(node.start)}"
+        sel = ", ".join([f"r.{col(None, v)}" for v in rel.cols] + [f"r.{k}" for k in _hidden_names(rel)])
+        return self.add(f"SELECT {sel or '1 AS one'} FROM {rel.name} r{tail}", rel.cols, rel.nullable, rel.order)
+
+    # -- grouping -----------------------------------------------------------------------
+    def _AggregateJoin(self, node, graph):
+        from .groups import compile_aggregates
+
+        return compile_aggregates(self, node, graph)
+
+    def _Group(self, node, graph):
+        from .groups import compile_aggregates
+
+        return compile_aggregates(self, CompValue("AggregateJoin", A=[], p=node), graph)
+
+
+def _conjuncts(expr) -> list:
+    if isinstance(expr, CompValue) and expr.name == "ConditionalAndExpression":
+        out = []
+        for x in [expr.expr, *(expr.other or [])]:
+            out.extend(_conjuncts(x))
+        return out
+    return [expr]
+
+
+def _is_true(expr) -> bool:
+    return isinstance(expr, CompValue) and expr.name == "TrueFilter"
+
+
+def _as(kind: str, alias: str, v: str, have: str) -> str:
+    c = f"{alias}.{col(None, v)}"
+    return c if kind == have or kind == "id" else f"sp_nt({c})"
+
+
+def _compatible(a: Rel, b: Rel, v: str, an: str = "a", bn: str = "b") -> str:
+    """SPARQL compatibility of ``v`` in two solutions: equal, or unbound on one side."""
+    ka, kb = a.cols[v], b.cols[v]
+    kind = ka if ka == kb else "nt"
+    ea, eb = _as(kind, an, v, ka), _as(kind, bn, v, kb)
+    test = f"{ea} = {eb}"
+    nulls = [f"{e} IS NULL" for e, r in ((ea, a), (eb, b)) if v in r.nullable]
+    return f"({test} OR {' OR '.join(nulls)})" if nulls else test
+
+
+def _hidden_names(rel: Rel) -> list[str]:
+    return [item.split(" ", 1)[0] for item in rel.order]
+
+
+def _hidden(rel: Rel) -> list[str]:
+    return [f"r.{k}" for k in _hidden_names(rel)]
+
+
+def _order_sql(rel: Rel) -> str:
+    return f" ORDER BY {', '.join('r.' + o for o in rel.order)}" if rel.order else ""
+
+
+def _inline_merged(cond_sql: str, select_items: list[str], merged: Rel) -> str:
+    """Rewrite ``m."v_x"`` references of a condition into the expressions that define them."""
+    for item in select_items:
+        expr, _, alias = item.rpartition(" AS ")
+        if not alias:
+            expr = alias = item
+            alias = item.split(".", 1)[1]
+        cond_sql = cond_sql.replace(f"m.{alias}", f"({expr})")
+    return cond_sql

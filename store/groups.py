@@ -1,0 +1,66 @@
+"""GROUP BY and aggregates -> SQL GROUP BY; SUM / AVG / MIN / MAX / GROUP_CONCAT run as the
+vectorised ``sp_agg`` UDF over each group's list of values, COUNT and SAMPLE natively."""
+from __future__ import annotations
+
+from rdflib import Variable
+
+from .expr import as_term, col, sql_str
+from eolinked.vocab import XSD
+
+_INTEGER = f'"^^<{XSD}integer>'
+
+
+def compile_aggregates(c, node, graph):
+    group = node.p
+    rel = c.compile(group.p, graph)
+    ex = c.exprs("r", rel)
+    pre, keys, cols = [], [], {}
+    for i, key in enumerate(group.expr or []):
+        if isinstance(key, Variable):
+            v = str(key)
+            e = ex(key) if v in rel.cols else None
+            name = v
+        else:
+            e, name = as_term(ex(key)), f"__group_{i}"
+        if e is None:
+            pre.append(f"CAST(NULL AS VARCHAR) AS {col(None, name)}")
+            cols[name] = "nt"
+        else:
+            e = as_term(e)
+            pre.append(f"{e.sql} AS {col(None, name)}")
+            cols[name] = e.kind
+        keys.append(col(None, name))
+    aggs, out_cols = [], dict(cols)
+    for j, agg in enumerate(node.A):
+        res = str(agg.res)
+        kind = agg.name[len("Aggregate_"):].upper()
+        distinct = "DISTINCT " if agg.get("distinct") == "DISTINCT" else ""
+        if agg.vars == "*":
+            arg = None
+        else:
+            e = as_term(ex(agg.vars))
+            pre.append(f"{e.sql} AS a{j}")
+            arg = f"a{j}"
+            arg_kind = e.kind
+        if kind == "COUNT":
+            counted = f"count({distinct}{arg})" if arg else (
+                f"count(DISTINCT {_row_key(rel)})" if distinct else "count(*)")
+            aggs.append(f"'\"' || CAST({counted} AS VARCHAR) || '{_INTEGER}' AS {col(None, res)}")
+            out_cols[res] = "nt"
+        elif kind == "SAMPLE":
+            aggs.append(f"min(a{j}) AS {col(None, res)}")
+            out_cols[res] = arg_kind
+        else:
+            sep = agg.get("separator")
+            sep_sql = sql_str(sep) if sep is not None else "CAST(NULL AS VARCHAR)"
+            aggs.append(f"sp_agg({sql_str(kind)}, array_agg({distinct}a{j}), {sep_sql}) AS {col(None, res)}")
+            out_cols[res] = "nt"
+    inner = c.add(f"SELECT {', '.join(pre) or '1 AS one'} FROM {rel.name} r", {})
+    group_by = f" GROUP BY {', '.join(keys)}" if keys else ""
+    sql = f"SELECT {', '.join(keys + aggs) or '1 AS one'} FROM {inner.name}{group_by}"
+    return c.add(sql, out_cols, set(out_cols))
+
+
+def _row_key(rel) -> str:
+    parts = [f"COALESCE(sp_nt({col(None, v)}), '')" for v in rel.cols]
+    return "concat_ws(' ', " + ", ".join(parts) + ")" if parts else "1"
