@@ -11,6 +11,9 @@ EPILOG = """examples:
   eolinked transform -m parcels.rml.ttl -o parcels.nt.gz --processes 2
   eolinked transform --engine spark --master 'local[2]' -m parcels.rml.ttl -o parcels.parquet
   eolinked interlink --source parcels.nt --target corine.nt -o links.nt
+  eolinked load --store eo-store parcels.nt.gz links.nt
+  eolinked query --store eo-store -f query.rq --format csv
+  eolinked serve --store eo-store --port 7878
   eolinked demo -o demo-out
 
 run 'eolinked COMMAND --help' for the options and examples of each command."""
@@ -19,13 +22,15 @@ run 'eolinked COMMAND --help' for the options and examples of each command."""
 def build_parser() -> argparse.ArgumentParser:
     from geotriples import cli as geotriples_cli
     from interlink import cli as interlink_cli
+    from store import cli as store_cli
 
     parser = argparse.ArgumentParser(
-        prog="eolinked", description="Linked geospatial data from Earth observation: RML to GeoSPARQL, spatial interlinking.",
+        prog="eolinked", description="Linked geospatial data from Earth observation: RML to GeoSPARQL, spatial interlinking, a GeoSPARQL store.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     geotriples_cli.register(sub)
     interlink_cli.register(sub)
+    store_cli.register(sub)
     return parser
 
 

@@ -95,6 +95,8 @@ def _pattern(c, s, p, o, graph):
         source, has_p = "quads", True
         binds.append(("p", _var(p)))
         est = cat.total
+    elif spatial.is_relation_property(p):
+        source, has_p, est = f"({spatial.rewrite_sql(cat, str(p))}) rw", False, cat.total / 4
     else:
         pid = cat.term_id(term_nt(p))
         found = None if pid is None else cat.scan_source(pid)
@@ -230,9 +232,9 @@ def _join_parts(subs, joins):
         here = {v: alias for v in cols}
         for t in list(pending):
             if t.var_a in owners and t.var_b in here:
-                on.append(f"{t.sql_function}({geo(t.var_a, owners)}, {geo(t.var_b, here)})")
+                on.append(t.sql(geo(t.var_a, owners), geo(t.var_b, here)))
             elif t.var_b in owners and t.var_a in here:
-                on.append(f"{t.sql_function}({geo(t.var_a, here)}, {geo(t.var_b, owners)})")
+                on.append(t.sql(geo(t.var_a, here), geo(t.var_b, owners)))
             else:
                 continue
             pending.remove(t)
@@ -243,5 +245,5 @@ def _join_parts(subs, joins):
     sql = f"SELECT {sel} FROM {acc_sql}"
     if pending:  # both parts were already joined through another test: check it afterwards
         sql += " WHERE " + " AND ".join(
-            f"{t.sql_function}({geo(t.var_a, owners)}, {geo(t.var_b, owners)})" for t in pending)
+            t.sql(geo(t.var_a, owners), geo(t.var_b, owners)) for t in pending)
     return sql, list(owners)

@@ -82,24 +82,60 @@ class Store:
         self.con.create_data_frame(table).to_view(name, overwrite=True)
         return name
 
-    def _register_tables(self) -> None:
+    def _register_tables(self, inferred: pa.Table | None = None) -> None:
         v, con = self.version, self.con
         quads = []
-        for pid, path in v.predicate_tables.items():
-            con.read_parquet(str(path)).to_view(f"p{pid}")
-            quads.append(f"SELECT s, CAST({pid} AS BIGINT) AS p, o, g FROM p{pid}")
-        rest = pq.read_table(v.rest) if v.rest and Path(v.rest).exists() else pa.table(
-            {k: pa.array([], pa.int64()) for k in "spog"})
-        con.create_data_frame(rest).to_view("rest")
+        for pid, path in v.tables.items():
+            con.read_parquet(str(path)).to_view(f"pq{pid}", overwrite=True)
+            extra = f" UNION ALL SELECT s, o, g FROM inferred WHERE p = {pid}" if inferred is not None else ""
+            con.sql(f"SELECT s, o, g FROM pq{pid}{extra}").to_view(f"p{pid}", overwrite=True)
+            quads.append(f"SELECT s, CAST({pid} AS BIGINT) AS p, o, g FROM pq{pid}")
+        if Path(v.rest).exists():
+            con.read_parquet(str(v.rest)).to_view("pqrest", overwrite=True)
+        else:
+            con.create_data_frame(_empty_quads()).to_view("pqrest", overwrite=True)
+        con.create_data_frame(inferred if inferred is not None else _empty_quads()) \
+            .to_view("inferred", overwrite=True)
+        con.sql("SELECT s, p, o, g FROM pqrest UNION ALL SELECT s, p, o, g FROM inferred") \
+            .to_view("rest", overwrite=True)
         quads.append("SELECT s, p, o, g FROM rest")
-        con.sql(" UNION ALL ".join(quads)).to_view("quads")
-        geo = pq.read_table(v.geometries, columns=["id", "wkb84", "minx", "miny", "maxx", "maxy"]) \
-            if v.geometries and Path(v.geometries).exists() else pa.table(
+        con.sql(" UNION ALL ".join(quads)).to_view("quads", overwrite=True)
+        if Path(v.geometries).exists():
+            con.read_parquet(str(v.geometries)).to_view("geometries", overwrite=True)
+        else:
+            con.create_data_frame(pa.table(
                 {"id": pa.array([], pa.int64()), "wkb84": pa.array([], pa.binary()),
-                 **{k: pa.array([], pa.float64()) for k in ("minx", "miny", "maxx", "maxy")}})
-        con.create_data_frame(geo).to_view("geometries")
+                 **{k: pa.array([], pa.float64()) for k in ("minx", "miny", "maxx", "maxy")}})) \
+                .to_view("geometries", overwrite=True)
         con.sql("SELECT id, ST_GeomFromWKB(wkb84) AS geom, minx, miny, maxx, maxy FROM geometries") \
-            .to_view("geoms")
+            .to_view("geoms", overwrite=True)
+
+    # -- entailment support -------------------------------------------------------------------
+    def intern(self, nts: list[str]) -> dict[str, int]:
+        """Ids of terms, adding those the dictionary lacks (in memory, for inferred triples)."""
+        want = pa.array(sorted(set(nts)), pa.string())
+        found = pc.index_in(want, value_set=self.nt).to_numpy(zero_copy_only=False)
+        missing = [w for w, f in zip(want.to_pylist(), found) if f != f or f is None]
+        ids = {w: int(f) for w, f in zip(want.to_pylist(), found) if f == f and f is not None}
+        if missing:
+            base = len(self.nt)
+            self.nt = pa.concat_arrays([self.nt, pa.array(missing, self.nt.type)])
+            ids.update({m: base + k for k, m in enumerate(missing)})
+            register_udfs(self.con, self.nt)
+        return ids
+
+    def literal_mask(self) -> pa.Array:
+        return pc.starts_with(self.nt, '"')
+
+    def add_inferred(self, inferred: pa.Table) -> None:
+        preds = self.stats.setdefault("predicates", {})
+        counts = inferred.group_by("p").aggregate([("s", "count")])
+        for pid, n in zip(counts["p"].to_pylist(), counts["s_count"].to_pylist()):
+            entry = preds.setdefault(str(pid), {"table": "quads/rest.parquet", "count": 0,
+                                                "distinct_s": 1, "distinct_o": 1, "top_o": []})
+            entry["count"] += n
+            entry["top_o"] = []
+        self._register_tables(inferred)
 
     # -- queries ----------------------------------------------------------------------------
     def query(self, text: str, default_graphs=None, named_graphs=None, timeout: float | None = None,
@@ -183,3 +219,7 @@ class Store:
 
     def close(self) -> None:
         self.con = None
+
+
+def _empty_quads() -> pa.Table:
+    return pa.table({k: pa.array([], pa.int64()) for k in "spog"})
