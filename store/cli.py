@@ -90,7 +90,7 @@ def _load(args) -> int:
 
 
 def _query(args) -> int:
-    from eolinked.results import FORMATS, write
+    from eolinked.results import FORMATS, resolve, write
 
     from .engine import Store
 
@@ -102,9 +102,10 @@ def _query(args) -> int:
         print(store.sql(text))
         return 0
     result = store.query(text, timeout=args.timeout)
-    fmt = args.format or ("ttl" if result.kind == "graph" else "tsv")
-    if fmt not in FORMATS:
-        raise EolinkedError(f"unknown format {fmt!r}", hint="choose one of " + ", ".join(FORMATS))
+    fmt = resolve(args.format, result.kind) if args.format else ("ttl" if result.kind == "graph" else "tsv")
+    if fmt is None:
+        raise EolinkedError(f"no format {args.format!r} for a {result.kind} result",
+                            hint="choose one of " + ", ".join(FORMATS))
     sys.stdout.buffer.write(write(result, fmt))
     return 0
 
@@ -126,6 +127,7 @@ def _serve(args) -> int:
     def execute(query, default_graph_uris, named_graph_uris, deadline):
         return store.query(query, default_graphs=default_graph_uris, named_graphs=named_graph_uris)
 
-    server = serve(execute, host=args.host, port=args.port, timeout=args.timeout, cors=args.cors,
-                   block=True)
-    return 0 if server is None else 0
+    server = serve(execute, host=args.host, port=args.port, timeout=args.timeout, cors=args.cors)
+    print(f"SPARQL endpoint at {server.url} (Ctrl-C stops it)", file=sys.stderr)
+    server.wait()
+    return 0

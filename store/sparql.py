@@ -2,15 +2,29 @@
 from __future__ import annotations
 
 import re
+import threading
 
+import rdflib
 from pyparsing import ParseException
 from rdflib.plugins.sparql import algebra, parser
 
 from eolinked.errors import QuerySyntaxError
 
+_LOCK = threading.Lock()
+
 
 def parse(text: str, base: str | None = None):
-    """SPARQL text -> rdflib algebra ``Query``; raises QuerySyntaxError naming line and column."""
+    """SPARQL text -> rdflib algebra ``Query``; raises QuerySyntaxError naming line and column.
+    Literals keep their lexical form as written (rdflib would normalise "01"^^xsd:integer)."""
+    with _LOCK:  # the switch is global in rdflib
+        saved, rdflib.NORMALIZE_LITERALS = rdflib.NORMALIZE_LITERALS, False
+        try:
+            return _parse(text, base)
+        finally:
+            rdflib.NORMALIZE_LITERALS = saved
+
+
+def _parse(text: str, base: str | None):
     try:
         tree = parser.parseQuery(text)
     except ParseException as exc:
