@@ -150,9 +150,9 @@ class ExprCompiler:
     def _builtin(self, fname: str, node) -> Expr:
         if fname == "NOW":
             return Expr(sql_str(self.now_nt), "nt")
-        if fname in ("RAND", "UUID", "STRUUID") or (fname == "BNODE" and node.get("arg") is None):
-            return Expr(f"spv({sql_str(fname)}, {self._row_seed()})", "nt")
         args = _builtin_args(node)
+        if fname in ("RAND", "UUID", "STRUUID") or (fname == "BNODE" and not args):
+            return Expr(f"spv({sql_str(fname)}, {self._row_seed()})", "nt")
         if fname == "BNODE":
             return Expr(f"sp('BNODE', {as_term(self(args[0])).sql}, {self._row_seed()})", "nt")
         if fname == "REGEX" and len(args) == 2:

@@ -33,7 +33,7 @@ def compile_aggregates(c, node, graph):
     aggs, out_cols = [], dict(cols)
     for j, agg in enumerate(node.A):
         res = str(agg.res)
-        kind = agg.name[len("Aggregate_"):].upper()
+        kind = agg.name[len("Aggregate_"):].upper().replace("GROUPCONCAT", "GROUP_CONCAT")
         distinct = "DISTINCT " if agg.get("distinct") == "DISTINCT" else ""
         if agg.vars == "*":
             arg = None
