@@ -327,8 +327,7 @@ def _inline_merged(cond_sql: str, select_items: list[str], merged: Rel) -> str:
     """Rewrite ``m."v_x"`` references of a condition into the expressions that define them."""
     for item in select_items:
         expr, _, alias = item.rpartition(" AS ")
-        if not alias:
-            expr = alias = item
-            alias = item.split(".", 1)[1]
+        if not expr:  # a plain column reference "a."v_x""
+            expr, alias = item, item.split(".", 1)[1]
         cond_sql = cond_sql.replace(f"m.{alias}", f"({expr})")
     return cond_sql
