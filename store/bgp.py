@@ -26,8 +26,16 @@ def compile_bgp(c, triples, graph, filters):
         if pat is _EMPTY:
             return c.filter(c.empty(_vars_of(triples, graph)), [])
         pats.append(pat)
-    if not pats:  # the empty pattern: one solution with no variables
-        rel = c.add("SELECT 1 AS one", {})
+    if not pats:  # the empty pattern: one solution with no variables (per graph inside GRAPH)
+        if isinstance(graph, Variable):
+            rel = c.named_graphs(str(graph))
+        elif graph is not None and _graph_condition(c, graph)[0] is False:
+            rel = c.empty({})
+        elif graph is not None:
+            gid = c.cat.term_id(term_nt(graph))
+            rel = c.add(f"SELECT DISTINCT 1 AS one FROM quads WHERE g = {gid}", {})
+        else:
+            rel = c.add("SELECT 1 AS one", {})
         return c.filter(rel, filters) if filters else rel
     id_vars = {v for pat in pats for v in pat["vars"]}
     classified = [spatial.classify(f, id_vars) for f in filters]

@@ -19,6 +19,9 @@ from eolinked.errors import QueryError
 from .expr import ExprCompiler, as_bool, as_term, col, sql_str, term_nt
 
 
+HIDDEN_GRAPH = "_graph"  # prefix of the hidden column that carries GRAPH ?g's graph
+
+
 @dataclass
 class Rel:
     name: str
@@ -61,6 +64,8 @@ class Compiler:
 
     # -- dispatch ------------------------------------------------------------------------
     def compile(self, node, graph=None) -> Rel:
+        if node is None:  # DESCRIBE <iri> without WHERE
+            return self.add("SELECT 1 AS one", {})
         name = node.name
         method = getattr(self, "_" + name, None)
         if method is None:
@@ -105,7 +110,39 @@ class Compiler:
         return compile_bgp(self, list(node.triples), graph, list(filters))
 
     def _Graph(self, node, graph):
-        return self.compile(node.p, node.term)
+        """GRAPH ?g { P }: P is evaluated in every named graph, the graph kept in a hidden column
+        that projections and groupings carry along, then bound to ?g."""
+        term = node.term
+        if not isinstance(term, Variable):
+            return self.compile(node.p, term)
+        hidden = Variable(f"{HIDDEN_GRAPH}{len(self.ctes)}")
+        rel = self.compile(node.p, hidden)
+        h, g = str(hidden), str(term)
+        if h not in rel.cols:
+            rel = self.join(rel, self.named_graphs(h))
+        if g in rel.cols:  # ?g also bound inside: keep the rows where it names the graph
+            same = f"r.{col(None, g)} = " + (f"r.{col(None, h)}" if rel.cols[g] == "id" else
+                                               f"sp_nt(r.{col(None, h)})")
+            if g in rel.nullable:
+                same = f"({same} OR r.{col(None, g)} IS NULL)"
+            rel = self.add(f"SELECT r.* FROM {rel.name} r WHERE {same}", rel.cols, rel.nullable, rel.order)
+        names = [v for v in rel.cols if v != h]
+        sel = [f"r.{col(None, v)}" for v in names if v != g] + [f"r.{col(None, h)} AS {col(None, g)}"]
+        cols = {v: rel.cols[v] for v in names if v != g}
+        cols[g] = "id"
+        return self.add(f"SELECT {', '.join(sel + _hidden(rel))} FROM {rel.name} r", cols,
+                        rel.nullable - {g}, rel.order)
+
+    def named_graphs(self, var: str) -> Rel:
+        """One row per named graph of the dataset, bound to ``var``."""
+        named = self.dataset.named
+        if named is None:
+            sql = f"SELECT DISTINCT g AS {col(None, var)} FROM quads WHERE g IS NOT NULL"
+        elif named:
+            sql = f"SELECT DISTINCT g AS {col(None, var)} FROM quads WHERE g IN ({', '.join(map(str, named))})"
+        else:
+            return self.empty({var: "id"})
+        return self.add(sql, {var: "id"})
 
     def _Filter(self, node, graph):
         conjuncts = _conjuncts(node.expr)
@@ -178,11 +215,12 @@ class Compiler:
     def _Minus(self, node, graph):
         a, b = self.compile(node.p1, graph), self.compile(node.p2, graph)
         shared = [v for v in a.cols if v in b.cols]
-        if not shared:
+        if not [v for v in shared if not v.startswith(HIDDEN_GRAPH)]:  # disjoint domains
             return a
         conds = " AND ".join(_compatible(Rel("r", a.cols, a.nullable), Rel("m", b.cols, b.nullable), v,
                                          "r", "m") for v in shared)
-        some = " OR ".join(f"(r.{col(None, v)} IS NOT NULL AND m.{col(None, v)} IS NOT NULL)" for v in shared)
+        some = " OR ".join(f"(r.{col(None, v)} IS NOT NULL AND m.{col(None, v)} IS NOT NULL)" for v in shared
+                           if not v.startswith(HIDDEN_GRAPH))
         sql = (f"SELECT r.* FROM {a.name} r WHERE NOT EXISTS (SELECT 1 FROM {b.name} m "
                f"WHERE {conds} AND ({some}))")
         return self.add(sql, a.cols, a.nullable)
@@ -232,6 +270,7 @@ class Compiler:
     def _Project(self, node, graph):
         rel = self.compile(node.p, graph)
         names = [str(v) for v in node.PV if isinstance(v, Variable)]
+        names += [v for v in rel.cols if v.startswith(HIDDEN_GRAPH) and v not in names]
         parts, cols = [], {}
         for v in names:
             if v in rel.cols:

@@ -58,3 +58,17 @@ def describe(store, alg, solutions: pa.Table) -> pa.Table:
         return _SCHEMA.empty_table()
     t = store.run(f"SELECT s, p, o FROM quads WHERE g IS NULL AND s IN ({', '.join(map(str, ids))})")
     return pa.table([store._decode(t[c], "id") for c in ("s", "p", "o")], schema=_SCHEMA)
+
+
+def where_triples(node) -> list:
+    """The triple patterns of a CONSTRUCT WHERE query's pattern (its template)."""
+    if node is None:
+        return []
+    if getattr(node, "name", None) == "BGP":
+        return list(node.triples)
+    out = []
+    for key in ("p", "p1", "p2"):
+        child = node.get(key) if hasattr(node, "get") else None
+        if child is not None:
+            out.extend(where_triples(child))
+    return out

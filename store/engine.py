@@ -21,7 +21,7 @@ from . import layout
 from rdflib import Variable
 
 from .compile import Compiler, Dataset
-from .construct import construct, describe
+from .construct import construct, describe, where_triples
 from .expr import col, sql_str
 from .sparql import parse
 from .udfs import register_udfs
@@ -173,7 +173,8 @@ class Store:
         if alg.name == "AskQuery":
             return Result("ask", boolean=table.num_rows > 0)
         if alg.name == "ConstructQuery":
-            return Result("graph", table=construct(alg.template or [], solutions))
+            template = alg.template if alg.template is not None else where_triples(alg.p)
+            return Result("graph", table=construct(template, solutions))
         if alg.name == "DescribeQuery":
             return Result("graph", table=describe(self, alg, solutions))
         if not names:

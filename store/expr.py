@@ -125,7 +125,7 @@ class ExprCompiler:
     def _relation(self, node) -> Expr:
         op, left = node.op, self(node.expr)
         if op in ("IN", "NOT IN"):
-            items = [self(x) for x in node.other]
+            items = [self(x) for x in _items(node.other)]
             ors = [self._compare("=", left, x) for x in items]
             inside = "(" + " OR ".join(e.sql for e in ors) + ")" if ors else "FALSE"
             return Expr(inside if op == "IN" else f"(NOT {inside})", "bool")
@@ -178,12 +178,19 @@ class ExprCompiler:
             a, b = as_nt(self(node.arg2)).sql, as_nt(self(node.arg3)).sql
             return Expr(f"(CASE WHEN {cond} THEN {a} WHEN NOT ({cond}) THEN {b} END)", "nt")
         if name == "Builtin_COALESCE":
-            args = [as_nt(self(a)).sql for a in (node.arg or [])]
+            args = [as_nt(self(a)).sql for a in _items(node.arg)]
             return Expr(f"COALESCE({', '.join(args)})" if args else "CAST(NULL AS VARCHAR)", "nt")
         if self.exists is None:
             raise QueryError("EXISTS is not allowed here")
         return Expr(self.exists(node.graph, self.alias, self.cols, negate=name == "Builtin_NOTEXISTS"),
                     "bool")
+
+
+def _items(value) -> list:
+    """An argument list; rdflib gives rdf:nil for an empty one."""
+    if value is None or (isinstance(value, URIRef) and str(value).endswith("#nil")):
+        return []
+    return list(value) if isinstance(value, list) else [value]
 
 
 def _builtin_args(node) -> list:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rdflib import Variable
 
+from .compile import HIDDEN_GRAPH
 from .expr import as_term, col, sql_str
 from eolinked.vocab import XSD
 
@@ -30,6 +31,11 @@ def compile_aggregates(c, node, graph):
             pre.append(f"{e.sql} AS {col(None, name)}")
             cols[name] = e.kind
         keys.append(col(None, name))
+    for v, kind in rel.cols.items():  # inside GRAPH ?g: group per graph
+        if v.startswith(HIDDEN_GRAPH) and v not in cols:
+            pre.append(f"r.{col(None, v)} AS {col(None, v)}")
+            cols[v] = kind
+            keys.append(col(None, v))
     aggs, out_cols = [], dict(cols)
     for j, agg in enumerate(node.A):
         res = str(agg.res)

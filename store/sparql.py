@@ -35,6 +35,7 @@ def _parse(text: str, base: str | None):
             line=exc.lineno, column=exc.col) from None
     except Exception as exc:  # rdflib raises plain exceptions for some malformed queries
         raise QuerySyntaxError(f"SPARQL syntax error: {exc}", line=None, column=None) from None
+    _check_projection(tree)
     try:
         return algebra.translateQuery(tree, base=base)
     except Exception as exc:  # prefix not declared, variables reused illegally, ...
@@ -48,3 +49,18 @@ def _reason(exc: ParseException) -> str:
 
 def _plain(exc: Exception) -> str:
     return re.sub(r"\s+", " ", str(exc))[:300] or type(exc).__name__
+
+
+def _check_projection(tree) -> None:
+    """SELECT (e AS ?x) may not reuse a variable name of the same projection."""
+    query = tree[-1]
+    items = query["projection"] if hasattr(query, "keys") and "projection" in query else []
+    seen = set()
+    for item in items:
+        if not hasattr(item, "keys"):
+            continue
+        if "evar" in item and str(item["evar"]) in seen:
+            raise QuerySyntaxError(f"the variable ?{item['evar']} is projected twice", line=None, column=None)
+        for key in ("evar", "var"):
+            if key in item:
+                seen.add(str(item[key]))
