@@ -7,6 +7,7 @@ lexical forms of literals use the axis order the CRS authority defines.
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -173,9 +174,14 @@ def drop_m(geoms) -> np.ndarray:
     return g
 
 
-@lru_cache(maxsize=64)
 def _transformer(src: str, dst: str) -> pyproj.Transformer:
-    return pyproj.Transformer.from_crs(_crs(src), _crs(dst), always_xy=True)
+    """A cached transformer for this thread (PROJ objects must not cross threads)."""
+    return _thread_transformer(src, dst, threading.get_ident())
+
+
+@lru_cache(maxsize=256)
+def _thread_transformer(src: str, dst: str, thread: int) -> pyproj.Transformer:
+    return pyproj.Transformer.from_crs(_crs(src).to_wkt(), _crs(dst).to_wkt(), always_xy=True)
 
 
 def reproject(geoms, src_crs, dst_crs) -> np.ndarray:

@@ -103,7 +103,7 @@ def _pattern(c, s, p, o, graph):
         source, has_p = "quads", True
         binds.append(("p", _var(p)))
         est = cat.total
-    elif spatial.is_relation_property(p):
+    elif spatial.is_relation_property(p) and cat.entailment:
         source, has_p, est = f"({spatial.rewrite_sql(cat, str(p))}) rw", False, cat.total / 4
     else:
         pid = cat.term_id(term_nt(p))

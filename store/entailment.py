@@ -1,4 +1,5 @@
-"""RDFS entailment for a store: the closure of the store's triples (plus the GeoSPARQL class
+"""Entailment for a store (``Store(dir, entailment="rdfs")``): GeoSPARQL's query-rewrite rules
+for the geo: relation properties (store/spatial.py) and RDFS: the closure of the store's triples (plus the GeoSPARQL class
 hierarchy) under the RDFS rules for subClassOf, subPropertyOf, domain and range (rdfs2, 3, 5,
 7, 9, 11), computed with Arrow joins when the store is opened and added as a table of inferred
 quads.  The axiomatic triples (everything is an rdfs:Resource, ...) are left out."""
@@ -42,7 +43,7 @@ def _pairs(t, p):
 def _transitive(edges: pa.Table) -> pa.Table:
     result, delta = edges, edges
     while delta.num_rows:
-        step = delta.rename_columns(["s", "m"]).join(edges.rename_columns(["m", "o"]), keys="m")
+        step = delta.rename_columns(["s", "m"]).join(edges.rename_columns(["m", "o"]), keys="m", join_type="inner")
         step = step.select(["s", "o"]).group_by(["s", "o"], use_threads=False).aggregate([])
         delta = step.join(result, keys=["s", "o"], join_type="left anti").select(["s", "o"])
         result = pa.concat_tables([result, delta])
@@ -55,21 +56,21 @@ def _closure(t, typ, sco, spo, dom, rng, literal) -> pa.Table:
     parts = [t, _with_p(sub_class, sco, -1), _with_p(sub_prop, spo, -1)]
     # rdfs7: x p y, p subPropertyOf q -> x q y
     sp = sub_prop.rename_columns(["p", "q"])
-    inherited = t.join(sp, keys="p").select(["s", "q", "o", "g"]).rename_columns(["s", "p", "o", "g"])
+    inherited = t.join(sp, keys="p", join_type="inner").select(["s", "q", "o", "g"]).rename_columns(["s", "p", "o", "g"])
     facts = pa.concat_tables([t, inherited.cast(_Q)])
     # rdfs2 / rdfs3: domain and range give types
     types = [facts.filter(pc.equal(facts["p"], typ)).select(["s", "o", "g"])]
     d = _pairs(t, dom).rename_columns(["p", "c"])
-    types.append(facts.join(d, keys="p").select(["s", "c", "g"]).rename_columns(["s", "o", "g"]))
+    types.append(facts.join(d, keys="p", join_type="inner").select(["s", "c", "g"]).rename_columns(["s", "o", "g"]))
     r = _pairs(t, rng).rename_columns(["p", "c"])
-    ranged = facts.join(r, keys="p")
+    ranged = facts.join(r, keys="p", join_type="inner")
     ranged = ranged.filter(pc.invert(pc.take(literal, ranged["o"])))
     types.append(ranged.select(["o", "c", "g"]).rename_columns(["s", "o", "g"]))
     typed = pa.concat_tables([x.cast(pa.schema([("s", pa.int64()), ("o", pa.int64()), ("g", pa.int64())]))
                               for x in types])
     # rdfs9: x type C, C subClassOf D -> x type D
     sc = sub_class.rename_columns(["o", "d"])
-    up = typed.join(sc, keys="o").select(["s", "d", "g"]).rename_columns(["s", "o", "g"])
+    up = typed.join(sc, keys="o", join_type="inner").select(["s", "d", "g"]).rename_columns(["s", "o", "g"])
     all_types = pa.concat_tables([typed, up.cast(typed.schema)])
     parts += [inherited.cast(_Q), _with_p(all_types, typ, None)]
     out = pa.concat_tables([p.cast(_Q) for p in parts])

@@ -57,7 +57,7 @@ def compile_aggregates(c, node, graph):
             aggs.append(f"min(a{j}) AS {col(None, res)}")
             out_cols[res] = arg_kind
         else:
-            sep = agg.get("separator")
+            sep = agg["separator"] if "separator" in agg else None
             sep_sql = sql_str(sep) if sep is not None else "CAST(NULL AS VARCHAR)"
             aggs.append(f"sp_agg({sql_str(kind)}, array_agg({distinct}a{j}), {sep_sql}) AS {col(None, res)}")
             out_cols[res] = "nt"

@@ -45,17 +45,10 @@ def relation_sql(name: str, a: str, b: str) -> str:
 
 
 def _matches(matrix: str, patterns: str) -> str:
-    ors = []
-    for pattern in patterns.split("|"):
-        ands = []
-        for i, ch in enumerate(pattern, start=1):
-            cell = f"substr({matrix}, {i}, 1)"
-            if ch == "T":
-                ands.append(f"{cell} IN ('0', '1', '2')")
-            elif ch in "F012":
-                ands.append(f"{cell} = '{ch}'")
-        ors.append("(" + " AND ".join(ands or ["TRUE"]) + ")")
-    return " OR ".join(ors)
+    """A DE-9IM pattern test on the matrix string, as a regular expression (T = 0, 1 or 2)."""
+    regex = "|".join("^" + "".join({"T": "[012]", "*": "."}.get(ch, ch) for ch in p) + "$"
+                     for p in patterns.split("|"))
+    return f"regexp_like({matrix}, '{regex}')"
 
 
 GEOMETRY_TYPES = {WKT_LITERAL, GML_LITERAL, GEOJSON_LITERAL}
@@ -131,7 +124,7 @@ def constant_sql(test: SpatialTest, alias: str) -> str:
 
 # -- the GeoSPARQL query-rewrite rule: geo:sfIntersects & co. between features and geometries ---------
 _SERIALISATIONS = ("asWKT", "asGML", "asGeoJSON")
-_GEOMETRY_LINKS = ("hasGeometry", "hasDefaultGeometry")
+_GEOMETRY_LINKS = ("hasDefaultGeometry",)
 
 
 def is_relation_property(p) -> bool:
@@ -139,9 +132,9 @@ def is_relation_property(p) -> bool:
 
 
 def rewrite_sql(cat, iri: str) -> str:
-    """(s, o, g) of a geo: relation property: the asserted triples plus every pair of spatial
-    objects (geometries, and features through geo:hasGeometry / hasDefaultGeometry) whose
-    geometries satisfy the relation (in the default graph)."""
+    """(s, o, g) of a geo: relation property under entailment: the asserted triples plus every
+    pair of spatial objects (geometries, and features through geo:hasDefaultGeometry, as in
+    GeoSPARQL's query-rewrite rules) whose geometries satisfy the relation (default graph)."""
     ids = {n: cat.term_id(f"<{GEO}{n}>") for n in (*_SERIALISATIONS, *_GEOMETRY_LINKS, iri[len(GEO):])}
     ser = [str(i) for n in _SERIALISATIONS if (i := ids[n]) is not None]
     links = [str(i) for n in _GEOMETRY_LINKS if (i := ids[n]) is not None]

@@ -11,6 +11,7 @@ Arguments may be term ids (resolved against the dictionary held in memory) or te
 from __future__ import annotations
 
 import itertools
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pyarrow as pa
@@ -24,6 +25,9 @@ from .functions import AGGREGATES, SCALARS, ebv, sort_key
 FUNCTIONS = {**SCALARS, **GEO_SCALARS}
 AGGREGATE_FUNCTIONS = {**AGGREGATES, **GEO_AGGREGATES}
 _fresh = itertools.count()
+# SedonaDB calls UDFs from its own worker threads, where PROJ (through pyproj) crashes; the
+# function library therefore runs in one Python thread of ours, one batch at a time.
+_WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sparql-functions")
 
 
 def register_udfs(con, nt: pa.Array) -> None:
@@ -37,13 +41,19 @@ def register_udfs(con, nt: pa.Array) -> None:
             return pa.nulls(len(a), pa.string())
         return a.cast(pa.string())
 
+    def name_of(arg) -> str | None:
+        names = text(arg)
+        return names[0].as_py() if len(names) else None
+
     def call(args) -> Terms:
-        name = text(args[0])[0].as_py()
+        name = name_of(args[0])
+        if name is None:  # an empty batch: nothing to compute (some kernels fail on no rows)
+            return from_nt(pa.array([], pa.string()))
         terms = [from_nt(text(a)) for a in args[1:]]
         fn = FUNCTIONS.get(name)
         if fn is None:  # an unknown function is an error, i.e. unbound, for every row
             return from_nt(pa.nulls(len(text(args[0])), pa.string()))
-        return fn(*terms)
+        return _WORKER.submit(fn, *terms).result()
 
     @udf.arrow_udf(pa.string(), None, name="sp")
     def sp(*args):
@@ -51,13 +61,13 @@ def register_udfs(con, nt: pa.Array) -> None:
 
     @udf.arrow_udf(pa.bool_(), None, name="spb")
     def spb(*args):
-        if text(args[0])[0].as_py() == "EBV":
+        if name_of(args[0]) == "EBV":
             return ebv(from_nt(text(args[1])))
         return ebv(call(args))
 
     @udf.arrow_udf(pa.string(), None, volatility="volatile", name="spv")
     def spv(name, seed):
-        return _volatile(text(name)[0].as_py(), len(text(seed)))
+        return _volatile(name_of(name), len(text(seed)))
 
     @udf.arrow_udf(pa.string(), None, name="sp_nt")
     def sp_nt(x):
@@ -69,13 +79,15 @@ def register_udfs(con, nt: pa.Array) -> None:
 
     @udf.arrow_udf(pa.string(), None, name="sp_agg")
     def sp_agg(name, values, separator):
-        return _aggregate(text(name)[0].as_py(), pa.array(values.to_array()), text(separator)[0].as_py())
+        return _aggregate(name_of(name), pa.array(values.to_array()), name_of(separator))
 
     def _aggregate(fname, lists, sep):
+        if len(lists) == 0:
+            return pa.array([], pa.string())
         flat = text(pc.list_flatten(lists)) if len(lists) else pa.array([], pa.string())
         lists = pa.ListArray.from_arrays(lists.offsets, flat, mask=pc.is_null(lists))
         has_null = pc.greater(pc.list_value_length(lists), pc.list_value_length(_drop_nulls(lists)))
-        out = AGGREGATE_FUNCTIONS[fname](_drop_nulls(lists), sep)
+        out = _WORKER.submit(AGGREGATE_FUNCTIONS[fname], _drop_nulls(lists), sep).result()
         if fname in ("SUM", "AVG"):  # an error inside the group makes the aggregate an error
             out = out.mask(pc.invert(pc.fill_null(has_null, False)))
         return to_nt(out)
@@ -93,7 +105,9 @@ def _drop_nulls(lists: pa.ListArray) -> pa.ListArray:
     return pa.ListArray.from_arrays(pa.array(offsets), pc.filter(flat, keep))
 
 
-def _volatile(name: str, n: int) -> pa.Array:
+def _volatile(name: str | None, n: int) -> pa.Array:
+    if n == 0:
+        return pa.array([], pa.string())
     rng = np.random.default_rng()
     if name == "RAND":
         vals = pa.array(rng.random(n)).cast(pa.string())

@@ -7,6 +7,7 @@ form is parsed once.  Results are :class:`eolinked.terms.Terms` whose null kind 
 from __future__ import annotations
 
 from dataclasses import dataclass
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -166,9 +167,14 @@ def geographic(crs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return geo, unit
 
 
-@lru_cache(maxsize=128)
 def _transformer(src: str, dst: str) -> pyproj.Transformer:
-    return pyproj.Transformer.from_crs(crslib.as_crs(src), crslib.as_crs(dst), always_xy=True)
+    """A cached transformer for this thread (PROJ objects must not cross threads)."""
+    return _thread_transformer(src, dst, threading.get_ident())
+
+
+@lru_cache(maxsize=256)
+def _thread_transformer(src: str, dst: str, thread: int) -> pyproj.Transformer:
+    return pyproj.Transformer.from_crs(crslib.as_crs(src).to_wkt(), crslib.as_crs(dst).to_wkt(), always_xy=True)
 
 
 def reproject(geoms: np.ndarray, src: str, dst: str) -> np.ndarray:

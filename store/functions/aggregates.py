@@ -1,5 +1,9 @@
 """Aggregates over groups given as a list array of N-Triples terms (one list per group):
-SUM AVG MIN MAX SAMPLE GROUP_CONCAT.  Null elements are skipped."""
+SUM AVG MIN MAX SAMPLE GROUP_CONCAT.  Null elements are skipped.
+
+SUM writes its result like ``+`` does (see :mod:`.base`); AVG always canonically (``2.0``);
+MIN / MAX return decimal / float / double values in that form too (``2E-1`` -> ``2.0E-1``),
+integers and other terms unchanged."""
 from __future__ import annotations
 
 import numpy as np
@@ -37,16 +41,17 @@ def _sums(values: pa.ListArray):
     np.add.at(isum, g, ival)
     count = np.bincount(g, minlength=n)
     int_bad = (rank == 0) & (no_ival | (np.abs(fsum) > 9.2e18))
-    return rank, fsum, isum, count, ~(bad | int_bad)
+    whole = np.bincount(g[~to_np(num.whole, False)], minlength=n) == 0
+    return rank, fsum, isum, count, ~(bad | int_bad), whole
 
 
 def agg_sum(values: pa.ListArray, separator: str | None = None) -> Terms:
-    rank, fsum, isum, _, ok = _sums(values)
-    return num_terms(pa.array(rank), pa.array(fsum), pa.array(isum)).mask(pa.array(ok))
+    rank, fsum, isum, _, ok, whole = _sums(values)
+    return num_terms(pa.array(rank), pa.array(fsum), pa.array(isum), pa.array(whole)).mask(pa.array(ok))
 
 
 def agg_avg(values: pa.ListArray, separator: str | None = None) -> Terms:
-    rank, fsum, _, count, ok = _sums(values)
+    rank, fsum, _, count, ok, _ = _sums(values)
     with np.errstate(all="ignore"):
         mean = fsum / count
     empty = count == 0
@@ -77,12 +82,23 @@ def _pick(values: pa.ListArray, descending: bool, keyed: bool = True) -> Terms:
     return from_nt(pc.take(flat, idx))
 
 
+def _rewrite_numbers(t: Terms) -> Terms:
+    """Decimal / float / double literals in canonical form (integer ones unchanged)."""
+    num = numeric(t)
+    real = pc.fill_null(pc.greater_equal(num.rank, 1), False)
+    if not pc.any(real).as_py():
+        return t
+    lit = num_terms(num.rank, num.num, num.ival, num.whole)
+    return Terms(*(pc.if_else(real, a, b) for a, b in zip(
+        (lit.kind, lit.value, lit.datatype, lit.lang), (t.kind, t.value, t.datatype, t.lang), strict=True)))
+
+
 def agg_min(values: pa.ListArray, separator: str | None = None) -> Terms:
-    return _pick(values, descending=False)
+    return _rewrite_numbers(_pick(values, descending=False))
 
 
 def agg_max(values: pa.ListArray, separator: str | None = None) -> Terms:
-    return _pick(values, descending=True)
+    return _rewrite_numbers(_pick(values, descending=True))
 
 
 def agg_sample(values: pa.ListArray, separator: str | None = None) -> Terms:

@@ -103,7 +103,9 @@ def _component(key: str, dates_ok: bool):
 def seconds(t: Terms) -> Terms:
     d = parse(t)
     sec = pc.cast(pc.if_else(pc.and_(d.valid, pc.invert(d.is_date)), d.fields["s"], NULL_STR), pa.float64())
-    return num_terms(pc.if_else(pc.is_valid(sec), pa.scalar(1, pa.int8()), pa.scalar(None, pa.int8())), sec)
+    whole = pc.fill_null(pc.match_substring_regex(d.fields["s"], r"^[0-9]+$"), False)  # "01" -> "1"
+    return num_terms(pc.if_else(pc.is_valid(sec), pa.scalar(1, pa.int8()), pa.scalar(None, pa.int8())), sec,
+                     whole=whole)
 
 
 def timezone(t: Terms) -> Terms:

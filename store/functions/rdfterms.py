@@ -2,6 +2,7 @@
 STRUUID isIRI isURI isBLANK isLITERAL isNUMERIC."""
 from __future__ import annotations
 
+import hashlib
 import itertools
 import secrets
 from urllib.parse import urljoin
@@ -10,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eolinked.terms import BLANK, IRI, LITERAL, Terms
+from eolinked.terms import BLANK, IRI, LITERAL, Terms, to_nt
 
 from .base import (
     NULL_STR,
@@ -27,7 +28,6 @@ from .base import (
     where,
 )
 
-BASE: str | None = None  # default base IRI for IRI()/URI() of relative references
 _ABSOLUTE = r"^[A-Za-z][A-Za-z0-9+.-]*:"
 _LANG_TAG = r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$"
 _calls = itertools.count()
@@ -55,27 +55,37 @@ def datatype(t: Terms) -> Terms:
     return Terms.iris(pc.if_else(is_kind(t, LITERAL), t.datatype, NULL_STR))
 
 
-def iri(t: Terms, base: str | None = None) -> Terms:
-    """IRI()/URI(): an IRI stays; a simple literal is resolved against ``base`` (or ``BASE``)."""
-    base = base if base is not None else BASE
+def iri(t: Terms, base: Terms | None = None) -> Terms:
+    """IRI()/URI(): an IRI stays; a simple literal becomes an IRI, resolved (RFC 3986) against
+    ``base`` (the query's base IRI as an IRI term, broadcast; the engine passes it as a trailing
+    argument) when relative.  Without a base a relative reference stays relative."""
     text = pc.if_else(pc.or_(is_kind(t, IRI), is_simple(t)), t.value, NULL_STR)
-    relative = pc.invert(pc.match_substring_regex(text, _ABSOLUTE))
-    if base and pc.any(relative).as_py():
-        text = where(relative, map_distinct(pc.if_else(relative, text, NULL_STR),
-                                            lambda s: urljoin(base, s)), text)
+    if base is None:
+        return Terms.iris(text)
+    relative = all_of(pc.invert(pc.match_substring_regex(text, _ABSOLUTE)), is_kind(base, IRI))
+    if pc.any(relative).as_py():  # resolve once per distinct (base, reference)
+        pair = pc.binary_join_element_wise(base.value, pc.if_else(relative, text, NULL_STR), "\x00")
+        resolved = map_distinct(pair, lambda s: urljoin(*s.split("\x00", 1)))
+        text = where(relative, resolved, text)
     return Terms.iris(text)
 
 
 def bnode(t: Terms, seed: Terms | None = None) -> Terms:
-    """BNODE(str): the same string (and row ``seed``) gives the same blank node within one call;
-    every call gets fresh labels."""
+    """BNODE(str).  With ``seed`` (any term, null taken as empty: it must be unique per solution
+    and per query and the same for every BNODE call on that solution) the label is a digest of
+    (seed, str): the same string gives the same blank node within a solution, across BNODE calls,
+    and different ones across solutions.  Without a seed, equal strings share a blank node within
+    this one call, fresh per call."""
     ok = is_simple(t)
-    key = t.value if seed is None else pc.binary_join_element_wise(
-        pc.fill_null(seed.value, ""), t.value, "\x00")
-    key = pc.if_else(ok, key, NULL_STR)
-    ids = pc.index_in(key, value_set=pc.unique(key).drop_null())
-    salt = f"b{next(_calls)}{secrets.token_hex(3)}x"
-    label = pc.binary_join_element_wise(salt, pc.cast(ids, pa.string()), "")
+    if seed is not None:
+        seed_text = pc.fill_null(to_nt(seed), "")
+        key = pc.if_else(ok, pc.binary_join_element_wise(seed_text, t.value, "\x00"), NULL_STR)
+        label = map_distinct(key, lambda k: "b" + hashlib.blake2b(k.encode("utf-8"), digest_size=12).hexdigest())
+    else:
+        key = pc.if_else(ok, t.value, NULL_STR)
+        ids = pc.index_in(key, value_set=pc.unique(key).drop_null())
+        salt = f"b{next(_calls)}{secrets.token_hex(3)}x"
+        label = pc.binary_join_element_wise(salt, pc.cast(ids, pa.string()), "")
     kind = pc.if_else(pc.is_valid(label), pa.scalar(BLANK, pa.int8()), pa.scalar(None, pa.int8()))
     none = pa.nulls(len(t), pa.string())
     return Terms(kind, label, none, none)

@@ -179,12 +179,18 @@ def test_spatial_constant_matches_shapely(data):
     assert got == expected and got
 
 
-def test_relation_property_rewrite(data):
+def test_relation_property_rewrite_under_entailment(data):
     store, _, boxes = data
-    q = "SELECT ?b WHERE { ex:f1 geo:sfIntersects ?b . ?b ex:kind ?k }"
-    got = {r["b"] for r in store.query(P + q).table.to_pylist()}
-    expected = {f"<http://example.org/f{i}>" for i, b in enumerate(boxes) if shapely.intersects(boxes[1], b)}
+    q = "SELECT ?b WHERE { ex:g1 geo:sfIntersects ?b }"
+    assert store.query(P + q).table.num_rows == 0  # no such triples are asserted
+    inferring = Store(store.dir, entailment="rdfs")
+    got = {r["b"] for r in inferring.query(P + q).table.to_pylist()}
+    expected = {f"<http://example.org/g{i}>" for i, b in enumerate(boxes) if shapely.intersects(boxes[1], b)}
     assert got == expected
+    # RDFS: hasGeometry's domain makes every feature a geo:Feature, and so a geo:SpatialObject
+    q = "SELECT (COUNT(?f) AS ?n) WHERE { ?f a geo:SpatialObject }"
+    n = int(inferring.query(P + q).table.column(0)[0].as_py().split('"')[1])
+    assert n == 2 * len(boxes)
 
 
 def test_syntax_error_names_the_position(data):
