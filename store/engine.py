@@ -3,26 +3,25 @@ and query execution (parse -> compile -> one SQL statement -> terms)."""
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import threading
 from concurrent.futures import ThreadPoolExecutor, TimeoutError as _Timeout
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from rdflib import Variable
 
 from eolinked.errors import QueryError, QueryTimeout
+from eolinked.geosparql import GEO_AGGREGATES
 from eolinked.results import Result
 from eolinked.vocab import XSD
 
 from . import layout
-from rdflib import Variable
-
 from .compile import Compiler, Dataset
 from .construct import construct, describe, where_triples
-from .expr import col, sql_str
+from .expr import col
+from .groups import lift_custom_aggregates
 from .sparql import parse
 from .udfs import register_udfs
 
@@ -185,6 +184,7 @@ class Store:
         dataset = self._dataset(alg.get("datasetClause"), default_graphs, named_graphs)
         now = _dt.datetime.now(_dt.timezone.utc).isoformat().replace("+00:00", "Z")
         c = Compiler(self, dataset, f'"{now}"^^<{XSD}dateTime>')
+        lift_custom_aggregates(alg, GEO_AGGREGATES)
         rel = c.compile(alg)
         if alg.name == "SelectQuery":
             names = [str(v) for v in alg.PV if isinstance(v, Variable)]

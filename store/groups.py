@@ -3,6 +3,7 @@ vectorised ``sp_agg`` UDF over each group's list of values, COUNT and SAMPLE nat
 from __future__ import annotations
 
 from rdflib import Variable
+from rdflib.plugins.sparql.parserutils import CompValue
 
 from .compile import HIDDEN_GRAPH
 from .expr import as_term, col, sql_str
@@ -40,6 +41,8 @@ def compile_aggregates(c, node, graph):
     for j, agg in enumerate(node.A):
         res = str(agg.res)
         kind = agg.name[len("Aggregate_"):].upper().replace("GROUPCONCAT", "GROUP_CONCAT")
+        if kind == "CUSTOM":
+            kind = agg["iri"]
         distinct = "DISTINCT " if agg.get("distinct") == "DISTINCT" else ""
         if agg.vars == "*":
             arg = None
@@ -70,3 +73,34 @@ def compile_aggregates(c, node, graph):
 def _row_key(rel) -> str:
     parts = [f"COALESCE(sp_nt({col(None, v)}), '')" for v in rel.cols]
     return "concat_ws(' ', " + ", ".join(parts) + ")" if parts else "1"
+
+
+def lift_custom_aggregates(node, iris) -> None:
+    """Make GeoSPARQL aggregates (geof:aggUnion & co.) real aggregates.  rdflib parses
+    ``(geof:aggUnion(?w) AS ?u)`` as a function call: over a grouped pattern its argument becomes
+    a SAMPLE, which is turned into the aggregate here; without GROUP BY the pattern is grouped
+    as a whole.  Changes the algebra in place."""
+    if not isinstance(node, CompValue):
+        return
+    for key in ("p", "p1", "p2"):
+        lift_custom_aggregates(node.get(key), iris)
+    if node.name != "Extend":
+        return
+    fn = node.expr
+    if not (isinstance(fn, CompValue) and fn.name == "Function" and str(fn.iri) in iris and len(fn.expr) == 1):
+        return
+    arg, below = fn.expr[0], node.p
+    while isinstance(below, CompValue) and below.name in ("Extend", "Filter"):
+        below = below.p
+    if isinstance(below, CompValue) and below.name == "AggregateJoin":
+        for agg in below.A:
+            if agg.name == "Aggregate_Sample" and agg.res == arg:
+                agg.name = "Aggregate_Custom"
+                agg["iri"] = str(fn.iri)
+                node.expr = arg
+                return
+        return
+    res = Variable(f"__custom_agg_{id(node)}__")
+    custom = CompValue("Aggregate_Custom", vars=arg, res=res, iri=str(fn.iri), distinct=[])
+    node.p = CompValue("AggregateJoin", A=[custom], p=CompValue("Group", p=node.p, expr=None))
+    node.expr = res

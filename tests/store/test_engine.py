@@ -215,3 +215,18 @@ def test_timeout(data):
 def test_store_without_data_is_an_error(tmp_path):
     with pytest.raises(QueryError.__mro__[1], match="no store here"):
         Store(tmp_path)
+
+
+def test_geosparql_aggregates(data):
+    store, _, boxes = data
+    q = ("SELECT ?k (geof:aggBoundingBox(?w) AS ?box) WHERE { ?f ex:kind ?k ; geo:hasGeometry/geo:asWKT ?w } "
+         "GROUP BY ?k ORDER BY ?k")
+    rows = store.query(P + q).table.to_pylist()
+    assert [r["k"] for r in rows] == [f"<http://example.org/K{i}>" for i in range(4)]
+    for i, row in enumerate(rows):
+        got = shapely.from_wkt(row["box"].split('"')[1])
+        expected = shapely.box(*shapely.total_bounds(np.array(boxes[i::4], dtype=object)))
+        assert shapely.equals_exact(shapely.normalize(got), shapely.normalize(expected), 1e-6)
+    whole = store.query(P + "SELECT (geof:aggUnion(?w) AS ?u) WHERE { ?g geo:asWKT ?w }").table
+    area = shapely.area(shapely.from_wkt(whole.column(0)[0].as_py().split('"')[1]))
+    assert area == pytest.approx(shapely.area(shapely.union_all(np.array(boxes, dtype=object))), rel=1e-6)
