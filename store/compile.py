@@ -40,9 +40,10 @@ class Dataset:
 
 
 class Compiler:
-    def __init__(self, catalog, dataset: Dataset, now_nt: str):
-        self.cat, self.dataset, self.now_nt = catalog, dataset, now_nt
+    def __init__(self, catalog, dataset: Dataset, now_nt: str, base: str | None = None):
+        self.cat, self.dataset, self.now_nt, self.base = catalog, dataset, now_nt, base
         self.ctes: list[tuple[str, str]] = []
+        self.unnamed_group = None
 
     # -- helpers -------------------------------------------------------------------------
     def add(self, sql: str, cols: dict, nullable=(), order=()) -> Rel:
@@ -56,7 +57,7 @@ class Compiler:
         return self.add(f"SELECT {sel} WHERE FALSE", cols)
 
     def exprs(self, alias: str, rel: Rel) -> ExprCompiler:
-        return ExprCompiler(alias, rel.cols, self.cat.term_id, self._exists, self.now_nt)
+        return ExprCompiler(alias, rel.cols, self.cat.term_id, self._exists, self.now_nt, self.base)
 
     def statement(self, rel: Rel, select: str, tail: str = "") -> str:
         withs = ",\n".join(f"{n} AS ({s})" for n, s in self.ctes)
@@ -183,7 +184,7 @@ class Compiler:
             nullable |= set(b.cols) - set(a.cols)
         if cond is not None:
             merged = Rel("m", cols)
-            ex = ExprCompiler("m", cols, self.cat.term_id, self._exists, self.now_nt)
+            ex = ExprCompiler("m", cols, self.cat.term_id, self._exists, self.now_nt, self.base)
             # evaluate the OPTIONAL's filter over the merged row, written in terms of a and b
             on.append(_inline_merged(as_bool(ex(cond)).sql, sel, merged))
         join = "LEFT JOIN" if left else ("JOIN" if on else "CROSS JOIN")
@@ -248,6 +249,9 @@ class Compiler:
     # -- solution modifiers --------------------------------------------------------------
     def _Extend(self, node, graph):
         rel = self.compile(node.p, graph)
+        if node.var is None:  # GROUP BY (expr) without AS: rdflib leaves the name out
+            node.var = Variable(f"__group_expr_{len(self.ctes)}")
+            self.unnamed_group = node.var
         v = str(node.var)
         e = as_term(self.exprs("r", rel)(node.expr))
         cols = {**rel.cols, v: e.kind}

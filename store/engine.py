@@ -155,12 +155,12 @@ class Store:
     def sql(self, text: str, default_graphs=None, named_graphs=None, base=None) -> str:
         """The SQL statement a SELECT / ASK / CONSTRUCT query compiles to (for EXPLAIN)."""
         q = parse(text, base)
-        return self._compile(q.algebra, default_graphs, named_graphs)[0]
+        return self._compile(q.algebra, default_graphs, named_graphs, _base_of(q, base))[0]
 
     def _query(self, text, default_graphs, named_graphs, base) -> Result:
         q = parse(text, base)
         alg = q.algebra
-        sql, names, kinds = self._compile(alg, default_graphs, named_graphs)
+        sql, names, kinds = self._compile(alg, default_graphs, named_graphs, _base_of(q, base))
         try:
             table = self.run(sql)
         except Exception as exc:  # SedonaDB reports planning / execution errors as one type
@@ -180,10 +180,10 @@ class Store:
             solutions = table.select([])
         return Result("select", variables=names, table=solutions)
 
-    def _compile(self, alg, default_graphs, named_graphs):
+    def _compile(self, alg, default_graphs, named_graphs, base=None):
         dataset = self._dataset(alg.get("datasetClause"), default_graphs, named_graphs)
         now = _dt.datetime.now(_dt.timezone.utc).isoformat().replace("+00:00", "Z")
-        c = Compiler(self, dataset, f'"{now}"^^<{XSD}dateTime>')
+        c = Compiler(self, dataset, f'"{now}"^^<{XSD}dateTime>', base)
         lift_custom_aggregates(alg, GEO_AGGREGATES)
         rel = c.compile(alg)
         if alg.name == "SelectQuery":
@@ -224,3 +224,9 @@ class Store:
 
 def _empty_quads() -> pa.Table:
     return pa.table({k: pa.array([], pa.int64()) for k in "spog"})
+
+
+def _base_of(query, base):
+    """The query's base IRI (its BASE, else the one given), for IRI() of relative references."""
+    prologue = getattr(query, "prologue", None)
+    return (prologue.base if prologue is not None and prologue.base else None) or base

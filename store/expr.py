@@ -73,9 +73,10 @@ _SPECIAL = {"Builtin_BOUND", "Builtin_IF", "Builtin_COALESCE", "Builtin_EXISTS",
 class ExprCompiler:
     """Compiles expressions against the columns of one relation row (``alias``)."""
 
-    def __init__(self, alias: str, cols: dict[str, str], resolve, exists=None, now_nt: str = ""):
+    def __init__(self, alias: str, cols: dict[str, str], resolve, exists=None, now_nt: str = "",
+                 base: str | None = None):
         self.alias, self.cols, self.resolve = alias, cols, resolve
-        self.exists, self.now_nt = exists, now_nt
+        self.exists, self.now_nt, self.base = exists, now_nt, base
 
     def __call__(self, node) -> Expr:
         if isinstance(node, Variable):
@@ -157,12 +158,16 @@ class ExprCompiler:
             return Expr(f"sp('BNODE', {as_term(self(args[0])).sql}, {self._row_seed()})", "nt")
         if fname == "REGEX" and len(args) == 2:
             args.append(Literal(""))
+        if fname == "CONCAT" and not args:
+            return Expr("'\"\"'", "nt")
+        if fname in ("IRI", "URI") and self.base:
+            return self._call(fname, [self(args[0]), Expr(sql_str(f"<{self.base}>"), "nt")])
         return self._call(fname, [self(a) for a in args])
 
     def _row_seed(self) -> str:
-        first = next(iter(self.cols), None)
-        return f"sp_nt({col(self.alias, first)})" if first and self.cols[first] == "id" else \
-            (col(self.alias, first) if first else "''")
+        """Text that differs between solutions: all their terms (and the query's start time)."""
+        parts = [f"COALESCE(sp_nt({col(self.alias, v)}), '')" for v in self.cols]
+        return "concat_ws(' ', " + ", ".join([sql_str(self.now_nt), *parts]) + ")"
 
     def _special(self, node) -> Expr:
         name = node.name

@@ -18,6 +18,8 @@ def compile_aggregates(c, node, graph):
     ex = c.exprs("r", rel)
     pre, keys, cols = [], [], {}
     for i, key in enumerate(group.expr or []):
+        if key is None and c.unnamed_group is not None:
+            key = c.unnamed_group
         if isinstance(key, Variable):
             v = str(key)
             e = ex(key) if v in rel.cols else None
@@ -52,8 +54,10 @@ def compile_aggregates(c, node, graph):
             arg = f"a{j}"
             arg_kind = e.kind
         if kind == "COUNT":
-            counted = f"count({distinct}{arg})" if arg else (
-                f"count(DISTINCT {_row_key(rel)})" if distinct else "count(*)")
+            if arg is None and distinct:
+                pre.append(f"{_row_key(rel)} AS a{j}")
+                arg = f"a{j}"
+            counted = f"count({distinct}{arg})" if arg else "count(*)"
             aggs.append(f"'\"' || CAST({counted} AS VARCHAR) || '{_INTEGER}' AS {col(None, res)}")
             out_cols[res] = "nt"
         elif kind == "SAMPLE":
@@ -71,7 +75,7 @@ def compile_aggregates(c, node, graph):
 
 
 def _row_key(rel) -> str:
-    parts = [f"COALESCE(sp_nt({col(None, v)}), '')" for v in rel.cols]
+    parts = [f"COALESCE(sp_nt(r.{col(None, v)}), '')" for v in rel.cols]
     return "concat_ws(' ', " + ", ".join(parts) + ")" if parts else "1"
 
 

@@ -6,7 +6,9 @@ import threading
 
 import rdflib
 from pyparsing import ParseException
+from rdflib import Variable
 from rdflib.plugins.sparql import algebra, parser
+from rdflib.plugins.sparql.parserutils import CompValue
 
 from eolinked.errors import QuerySyntaxError
 
@@ -36,6 +38,7 @@ def _parse(text: str, base: str | None):
     except Exception as exc:  # rdflib raises plain exceptions for some malformed queries
         raise QuerySyntaxError(f"SPARQL syntax error: {exc}", line=None, column=None) from None
     _check_projection(tree)
+    _check_grouping(tree[-1])
     try:
         return algebra.translateQuery(tree, base=base)
     except Exception as exc:  # prefix not declared, variables reused illegally, ...
@@ -64,3 +67,58 @@ def _check_projection(tree) -> None:
         for key in ("evar", "var"):
             if key in item:
                 seen.add(str(item[key]))
+
+
+def _check_grouping(query) -> None:
+    """With GROUP BY or aggregates, SELECT may only use grouped variables outside aggregates."""
+    if not hasattr(query, "keys") or "projection" not in query:
+        return
+    items = [i for i in query["projection"] if hasattr(i, "keys")]
+    group = query["groupby"] if "groupby" in query else None
+    has_agg = any(_aggregated(i["expr"]) for i in items if "expr" in i)
+    if group is None and not has_agg:
+        return
+    allowed = set()
+    for cond in (group["condition"] if group is not None else []):
+        if isinstance(cond, Variable):
+            allowed.add(str(cond))
+        elif hasattr(cond, "keys") and "var" in cond:
+            allowed.add(str(cond["var"]))
+        elif _is_plain_variable(cond):
+            allowed.add(str(_is_plain_variable(cond)))
+    for item in items:
+        used = _free_variables(item["expr"]) if "expr" in item else {str(item["var"])} if "var" in item else set()
+        bad = sorted(used - allowed)
+        if bad:
+            raise QuerySyntaxError(f"?{bad[0]} is selected but neither grouped nor aggregated",
+                                   line=None, column=None)
+        if "evar" in item:
+            allowed.add(str(item["evar"]))
+
+
+def _aggregated(node) -> bool:
+    if isinstance(node, CompValue):
+        return node.name.startswith("Aggregate_") or any(_aggregated(v) for v in node.values())
+    if isinstance(node, (list, tuple)):
+        return any(_aggregated(v) for v in node)
+    return False
+
+
+def _free_variables(node) -> set:
+    """Variables of an expression outside aggregate calls."""
+    if isinstance(node, Variable):
+        return {str(node)}
+    if isinstance(node, CompValue):
+        if node.name.startswith("Aggregate_") or node.name.startswith("Builtin_") and "EXISTS" in node.name:
+            return set()
+        return set().union(*(_free_variables(v) for k, v in node.items() if k != "_vars"))
+    if isinstance(node, (list, tuple)):
+        return set().union(*(_free_variables(v) for v in node))
+    return set()
+
+
+def _is_plain_variable(node):
+    """The variable a bracketed GROUP BY expression consists of, if it is just one."""
+    while isinstance(node, CompValue) and len([k for k in node if k != "_vars"]) == 1 and "expr" in node:
+        node = node["expr"]
+    return node if isinstance(node, Variable) else None
