@@ -165,8 +165,9 @@ class ExprCompiler:
         return self._call(fname, [self(a) for a in args])
 
     def _row_seed(self) -> str:
-        """Text that differs between solutions: all their terms (and the query's start time)."""
-        parts = [f"COALESCE(sp_nt({col(self.alias, v)}), '')" for v in self.cols]
+        """Text that differs between solutions and stays the same across the BINDs of one: the
+        terms the pattern matched (term ids; computed values are left out) and the query's time."""
+        parts = [f"COALESCE(CAST({col(self.alias, v)} AS VARCHAR), '')" for v, k in self.cols.items() if k == "id"]
         return "concat_ws(' ', " + ", ".join([sql_str(self.now_nt), *parts]) + ")"
 
     def _special(self, node) -> Expr:
@@ -201,7 +202,7 @@ def _items(value) -> list:
 def _builtin_args(node) -> list:
     out = []
     for key, value in node.items():
-        if key == "_vars" or value is None:
+        if key == "_vars" or value is None or not _items(value):
             continue
         if isinstance(value, list):
             out.extend(value)

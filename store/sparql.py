@@ -11,6 +11,7 @@ from rdflib.plugins.sparql import algebra, parser
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from eolinked.errors import QuerySyntaxError
+from eolinked.geosparql import GEO_AGGREGATES
 
 _LOCK = threading.Lock()
 
@@ -96,9 +97,13 @@ def _check_grouping(query) -> None:
             allowed.add(str(item["evar"]))
 
 
+def _is_aggregate(node) -> bool:
+    return node.name.startswith("Aggregate_") or (node.name == "Function" and str(node.get("iri")) in GEO_AGGREGATES)
+
+
 def _aggregated(node) -> bool:
     if isinstance(node, CompValue):
-        return node.name.startswith("Aggregate_") or any(_aggregated(v) for v in node.values())
+        return _is_aggregate(node) or any(_aggregated(v) for v in node.values())
     if isinstance(node, (list, tuple)):
         return any(_aggregated(v) for v in node)
     return False
@@ -109,7 +114,7 @@ def _free_variables(node) -> set:
     if isinstance(node, Variable):
         return {str(node)}
     if isinstance(node, CompValue):
-        if node.name.startswith("Aggregate_") or node.name.startswith("Builtin_") and "EXISTS" in node.name:
+        if _is_aggregate(node) or node.name.startswith("Builtin_") and "EXISTS" in node.name:
             return set()
         return set().union(*(_free_variables(v) for k, v in node.items() if k != "_vars"))
     if isinstance(node, (list, tuple)):
