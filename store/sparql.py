@@ -97,8 +97,18 @@ def _check_grouping(query) -> None:
             allowed.add(str(item["evar"]))
 
 
+_AGGREGATE_NAMES = {iri.rsplit("/", 1)[-1] for iri in GEO_AGGREGATES}
+
+
 def _is_aggregate(node) -> bool:
-    return node.name.startswith("Aggregate_") or (node.name == "Function" and str(node.get("iri")) in GEO_AGGREGATES)
+    """An aggregate call: SPARQL's, or a GeoSPARQL one (geof:aggUnion, ... maybe a prefixed name)."""
+    if node.name.startswith("Aggregate_"):
+        return True
+    if node.name != "Function" or "iri" not in node:
+        return False
+    iri = node["iri"]
+    return (str(iri) in GEO_AGGREGATES or
+            (hasattr(iri, "keys") and "localname" in iri and iri["localname"] in _AGGREGATE_NAMES))
 
 
 def _aggregated(node) -> bool:
