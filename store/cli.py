@@ -85,7 +85,7 @@ def _load(args) -> int:
 
     summary = load(args.store, args.files, append=args.append, graph=args.graph, on_error=args.on_error,
                    progress=False if args.quiet else None)
-    print(summary, file=sys.stderr)
+    print(summary.line(), file=sys.stderr)
     return 0
 
 

@@ -3,6 +3,7 @@ and query execution (parse -> compile -> one SQL statement -> terms)."""
 from __future__ import annotations
 
 import datetime as _dt
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor, TimeoutError as _Timeout
 from pathlib import Path
@@ -155,12 +156,12 @@ class Store:
     def sql(self, text: str, default_graphs=None, named_graphs=None, base=None) -> str:
         """The SQL statement a SELECT / ASK / CONSTRUCT query compiles to (for EXPLAIN)."""
         q = parse(text, base)
-        return self._compile(q.algebra, default_graphs, named_graphs, _base_of(q, base))[0]
+        return self._compile(q.algebra, default_graphs, named_graphs, _base_of(q, base), text)[0]
 
     def _query(self, text, default_graphs, named_graphs, base) -> Result:
         q = parse(text, base)
         alg = q.algebra
-        sql, names, kinds = self._compile(alg, default_graphs, named_graphs, _base_of(q, base))
+        sql, names, kinds = self._compile(alg, default_graphs, named_graphs, _base_of(q, base), text)
         try:
             table = self.run(sql)
         except Exception as exc:  # SedonaDB reports planning / execution errors as one type
@@ -180,7 +181,7 @@ class Store:
             solutions = table.select([])
         return Result("select", variables=names, table=solutions)
 
-    def _compile(self, alg, default_graphs, named_graphs, base=None):
+    def _compile(self, alg, default_graphs, named_graphs, base=None, text=None):
         dataset = self._dataset(alg.get("datasetClause"), default_graphs, named_graphs)
         now = _dt.datetime.now(_dt.timezone.utc).isoformat().replace("+00:00", "Z")
         c = Compiler(self, dataset, f'"{now}"^^<{XSD}dateTime>', base)
@@ -188,6 +189,8 @@ class Store:
         rel = c.compile(alg)
         if alg.name == "SelectQuery":
             names = [str(v) for v in alg.PV if isinstance(v, Variable)]
+            if text is not None and _SELECT_STAR.search(text):  # rdflib sorts them: keep the query's order
+                names.sort(key=lambda v: _first_use(text, v))
         else:
             names = list(rel.cols)
         kinds = {v: rel.cols.get(v, "nt") for v in names}
@@ -230,3 +233,11 @@ def _base_of(query, base):
     """The query's base IRI (its BASE, else the one given), for IRI() of relative references."""
     prologue = getattr(query, "prologue", None)
     return (prologue.base if prologue is not None and prologue.base else None) or base
+
+
+_SELECT_STAR = re.compile(r"SELECT\s+(?:DISTINCT\s+|REDUCED\s+)?\*", re.IGNORECASE)
+
+
+def _first_use(text: str, var: str) -> int:
+    m = re.search(r"[?$]" + re.escape(var) + r"(?![\w\u00b7\u0300-\u036f\u203f-\u2040])", text)
+    return m.start() if m else len(text)

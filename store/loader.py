@@ -93,6 +93,14 @@ class LoadSummary:
     version: str
     total: int
 
+    def line(self) -> str:
+        text = (f"{self.triples:,} triples loaded ({self.duplicates:,} duplicates dropped) in "
+                f"{self.seconds:.1f} s; the store ({self.version}) holds {self.total:,} triples")
+        if self.skipped or self.invalid_geometries:
+            text += (f"; {self.skipped:,} bad lines skipped, {self.invalid_geometries:,} geometry "
+                     f"literals that do not parse; see {self.report}")
+        return text
+
 
 def load(store_dir, files, *, append: bool = False, graph: str | None = None, on_error: str = "fail",
          progress: bool | None = None, batch_size: int = 500_000) -> LoadSummary:
@@ -328,7 +336,7 @@ class _Run:
         line_format = fmt in LINE_FORMATS
         if self.on_error == "fail":
             raise EolinkedError(message, where=where,
-                                hint="fix that line, or load with on_error='skip' to drop bad "
+                                hint="fix that line, or load with --on-error skip (on_error='skip') to drop bad "
                                      + ("lines" if line_format else "input (the rest of the file)")
                                      + " and list them in a report")
         self.skipped += 1
@@ -362,7 +370,7 @@ class _Run:
                         raise EolinkedError(f"column {c} does not hold an N-Triples term: {checked[c][i].as_py()!r}",
                                             where=f"{path}: row {row0 + i + 1}",
                                             hint="columns s, p, o, g must be canonical N-Triples terms (g null "
-                                                 "for the default graph), or load with on_error='skip'")
+                                                 "for the default graph), or load with --on-error skip")
             bad = bad["s"] | bad["p"] | bad["o"] | bad["g"]
             if bad.any():
                 for i in np.flatnonzero(bad)[:MAX_REPORTED].tolist():
