@@ -64,7 +64,7 @@ def register(sub) -> None:
                    help="json, xml, csv, tsv (SELECT/ASK; default tsv) or ttl, nt, jsonld, rdfxml "
                         "(CONSTRUCT/DESCRIBE; default ttl)")
     q.add_argument("--timeout", type=float, default=None, help="stop after this many seconds")
-    q.add_argument("--rdfs", action="store_true", help="RDFS entailment")
+    q.add_argument("--rdfs", action="store_true", help="RDFS entailment and GeoSPARQL query rewriting")
     q.add_argument("--explain", action="store_true", help="print the SQL the query compiles to")
     q.set_defaults(run=_query)
 
@@ -76,7 +76,7 @@ def register(sub) -> None:
     s.add_argument("--port", type=int, default=7878, help="port (0 = any free port; default 7878)")
     s.add_argument("--timeout", type=float, default=60.0, help="query timeout in seconds (default 60)")
     s.add_argument("--cors", action="store_true", help="allow cross-origin requests")
-    s.add_argument("--rdfs", action="store_true", help="RDFS entailment")
+    s.add_argument("--rdfs", action="store_true", help="RDFS entailment and GeoSPARQL query rewriting")
     s.set_defaults(run=_serve)
 
 

@@ -252,20 +252,18 @@ def np_strings(a: pa.Array) -> np.ndarray:
     return to_np(a, "").astype(np.dtypes.StringDType())
 
 
-def startswith(a: pa.Array, b: pa.Array) -> pa.Array:
-    if is_constant(b):
-        out = pc.starts_with(a, b[0].as_py())
-    else:
-        out = pa.array(np.strings.startswith(np_strings(a), np_strings(b)))
+def _affix(a: pa.Array, b: pa.Array, arrow_fn, numpy_fn) -> pa.Array:
+    """Per-row prefix / suffix test; a constant pattern runs in Arrow, a varying one in numpy."""
+    out = arrow_fn(a, b[0].as_py()) if is_constant(b) else pa.array(numpy_fn(np_strings(a), np_strings(b)))
     return pc.if_else(pc.and_(pc.is_valid(a), pc.is_valid(b)), out, pa.scalar(None, pa.bool_()))
+
+
+def startswith(a: pa.Array, b: pa.Array) -> pa.Array:
+    return _affix(a, b, pc.starts_with, np.strings.startswith)
 
 
 def endswith(a: pa.Array, b: pa.Array) -> pa.Array:
-    if is_constant(b):
-        out = pc.ends_with(a, b[0].as_py())
-    else:
-        out = pa.array(np.strings.endswith(np_strings(a), np_strings(b)))
-    return pc.if_else(pc.and_(pc.is_valid(a), pc.is_valid(b)), out, pa.scalar(None, pa.bool_()))
+    return _affix(a, b, pc.ends_with, np.strings.endswith)
 
 
 def map_distinct(arr: pa.Array, fn, type_: pa.DataType = pa.string()) -> pa.Array:  # noqa: B008
