@@ -35,6 +35,8 @@ bench: $(STAMP) peers
 	$(BIN)/python benchmarks/transform_spark.py
 	$(BIN)/python benchmarks/interlink.py
 	$(BIN)/python benchmarks/progressive.py
+	$(BIN)/python benchmarks/store.py
+	$(BIN)/python benchmarks/geosparql_compliance.py
 
 clean:
 	rm -rf $(VENV) $(VENV)-peers demo-out benchmarks/data
