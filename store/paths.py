@@ -55,7 +55,8 @@ class PathEvaluator:
 
     def _negated(self, path) -> pa.Table:
         fwd = [a for a in path.args if isinstance(a, URIRef)]
-        inv = [a.arg for a in path.args if isinstance(a, InvPath)]
+        # ^iri members: InvPath, or the parser's InversePath node (see store.sparql)
+        inv = [a.arg if isinstance(a, InvPath) else a["path"] for a in path.args if not isinstance(a, URIRef)]
         parts = []
         if fwd or not inv:
             parts.append(self._sql(f"SELECT s, o, COALESCE(g, -1) AS g FROM quads WHERE {self.where}"

@@ -109,6 +109,10 @@ QUERIES = {
     "path-star-const": "SELECT ?b WHERE { ex:f0 ex:next* ?b }",
     "path-seq-inv": "SELECT ?a ?w WHERE { ?a ex:next/^geo:hasGeometry ?w }",
     "path-alt": "SELECT ?a ?b WHERE { ?a (ex:next|ex:ref) ?b }",
+    "path-negated-inverse": "SELECT ?a ?b WHERE { ?a !(^ex:kind|^ex:value|ex:next|^geo:asWKT) ?b }",
+    "values-no-variables": "SELECT ?s WHERE { ?s ex:kind ex:K1 VALUES () { () () } }",
+    "values-no-rows": "SELECT ?s WHERE { ?s ex:kind ex:K1 } VALUES ?s { }",
+    "blank-label-across-filter": "SELECT ?v WHERE { _:x ex:ref ?b FILTER(isBlank(?b)) _:x ex:kind ?k . ?b ex:value ?v }",
     "subquery": "SELECT ?s ?v WHERE { { SELECT ?s (MAX(?x) AS ?v) WHERE { ?s ex:value ?x } GROUP BY ?s } FILTER(?v > 45) }",
     "blank-node": "SELECT ?v WHERE { ex:f2 ex:ref ?b . ?b ex:value ?v }",
     "escapes": "SELECT ?n WHERE { ex:f1 ex:note ?n }",
@@ -198,6 +202,18 @@ def test_syntax_error_names_the_position(data):
     with pytest.raises(QuerySyntaxError) as err:
         store.query("SELECT ?s WHERE { ?s ?p }")
     assert err.value.line == 1 and err.value.column is not None
+
+
+@pytest.mark.parametrize("query, message", [
+    ("SELECT * WHERE { ?s ?p ?o } GROUP BY ?s", "SELECT \\* cannot be used with GROUP BY"),
+    ("SELECT * WHERE { ?s ex:value ?v BIND(?v + 1 AS ?v) }", "BIND.*\\?v is already bound"),
+    ("SELECT (1 AS ?s) WHERE { ?s ex:value ?v }", "\\?s is already bound in the WHERE clause"),
+    ("SELECT * WHERE { VALUES (?a ?b) { (1) } }", "row 1 has 1 values for 2 variables"),
+    ("SELECT * WHERE { _:x ex:value ?v OPTIONAL { _:x ex:name ?n } }", "_:x is used in two basic graph patterns"),
+])
+def test_static_errors_name_the_cause(data, query, message):
+    with pytest.raises(QuerySyntaxError, match=message):
+        data[0].query(P + query)
 
 
 def test_unknown_prefix_is_a_clear_error(data):

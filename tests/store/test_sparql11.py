@@ -28,12 +28,6 @@ KNOWN_FAILURES: dict[str, str] = {
         "the expected casts are written inconsistently (0 -> '0' but 1 -> '1.0'; the ?v column differs from the data), so no canonical form matches them",
     'sparql11/functions/bnode01':
         'BNODE(str) gives the same blank node for the same string across different solutions; the spec wants a fresh one per solution',
-    'sparql11/property-path/nps_inverse':
-        'negated property sets with inverse members (!^p) are evaluated with the wrong direction',
-    'sparql11/property-path/nps_direct_and_inverse':
-        'negated property sets with inverse members (!^p) are evaluated with the wrong direction',
-    'sparql11/property-path/nps_a_inverse':
-        'negated property sets with inverse members (!^p) are evaluated with the wrong direction',
     'sparql11/property-path/zero_or_more_set_start':
         'a zero-length path from a constant that is not in the store yields nothing (the constant has no term id)',
     'sparql11/property-path/zero_or_more_set_end':
@@ -42,50 +36,12 @@ KNOWN_FAILURES: dict[str, str] = {
         'a zero-length path from a constant that is not in the store yields nothing (the constant has no term id)',
     'sparql11/property-path/zero_or_one_set_end':
         'a zero-length path from a constant that is not in the store yields nothing (the constant has no term id)',
-    'sparql11/syntax-query/test_36a':
-        "'VALUES () { () }' after the query crashes the compiler",
     'sparql10/syntax-sparql2/syntax-general-08':
         "rdflib's parser rejects the valid literal '-1.0' after an IRI without space ('<b>-1.0')",
-    'sparql11/syntax-query/test_43':
-        'negative syntax test: SELECT * with GROUP BY is not rejected (rdflib accepts it)',
-    'sparql11/syntax-query/test_60':
-        'negative syntax test: BIND to a variable already in scope is not rejected (rdflib accepts it)',
-    'sparql11/syntax-query/test_61a':
-        'negative syntax test: BIND to a variable already in scope is not rejected (rdflib accepts it)',
-    'sparql11/syntax-query/test_62a':
-        'negative syntax test: BIND to a variable already in scope is not rejected (rdflib accepts it)',
-    'sparql11/syntax-query/test_65':
-        'negative syntax test: a sub-SELECT projecting a variable the outer SELECT assigns is not rejected',
     'sparql11/syntax-query/test_codepoint_invalid_escaped_bad_06':
         'negative syntax test: a lone surrogate \\u escape in a literal is not rejected (rdflib accepts it)',
-    'sparql11/syntax-query/test_bad_values_too_few':
-        'negative syntax test: VALUES rows of the wrong width are not rejected (rdflib accepts them)',
-    'sparql11/syntax-query/test_bad_values_too_many':
-        'negative syntax test: VALUES rows of the wrong width are not rejected (rdflib accepts them)',
     'sparql10/syntax-sparql3/syn-bad-26':
         'negative syntax test: FILTER (?x<?a&&?b>?y) is not rejected (rdflib reads it as comparisons)',
-    'sparql10/syntax-sparql3/blabel-cross-graph-bad':
-        'negative syntax test: a blank node label used in two basic graph patterns is not rejected (rdflib accepts it)',
-    'sparql10/syntax-sparql3/blabel-cross-optional-bad':
-        'negative syntax test: a blank node label used in two basic graph patterns is not rejected (rdflib accepts it)',
-    'sparql10/syntax-sparql3/blabel-cross-union-bad':
-        'negative syntax test: a blank node label used in two basic graph patterns is not rejected (rdflib accepts it)',
-    'sparql10/syntax-sparql4/syn-bad-34':
-        'negative syntax test: a blank node label used in two basic graph patterns is not rejected (rdflib accepts it)',
-    'sparql10/syntax-sparql4/syn-bad-35':
-        'negative syntax test: a blank node label used in two basic graph patterns is not rejected (rdflib accepts it)',
-    'sparql10/syntax-sparql4/syn-bad-36':
-        'negative syntax test: a blank node label used in two basic graph patterns is not rejected (rdflib accepts it)',
-    'sparql10/syntax-sparql4/syn-bad-37':
-        'negative syntax test: a blank node label used in two basic graph patterns is not rejected (rdflib accepts it)',
-    'sparql10/syntax-sparql4/syn-bad-38':
-        'negative syntax test: a blank node label used in two basic graph patterns is not rejected (rdflib accepts it)',
-    'sparql10/syntax-sparql4/syn-bad-OPT-breaks-BGP':
-        'negative syntax test: a blank node label used in two basic graph patterns is not rejected (rdflib accepts it)',
-    'sparql10/syntax-sparql4/syn-bad-UNION-breaks-BGP':
-        'negative syntax test: a blank node label used in two basic graph patterns is not rejected (rdflib accepts it)',
-    'sparql10/syntax-sparql4/syn-bad-GRAPH-breaks-BGP':
-        'negative syntax test: a blank node label used in two basic graph patterns is not rejected (rdflib accepts it)',
 }
 
 CASES = w3c.cases()
