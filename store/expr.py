@@ -166,9 +166,11 @@ class ExprCompiler:
 
     def _row_seed(self) -> str:
         """Text that differs between solutions and stays the same across the BINDs of one: the
-        terms the pattern matched (term ids; computed values are left out) and the query's time."""
+        terms the pattern matched (term ids; computed values are left out) and the query's time,
+        as a simple literal (the UDFs read their arguments as N-Triples terms)."""
         parts = [f"COALESCE(CAST({col(self.alias, v)} AS VARCHAR), '')" for v, k in self.cols.items() if k == "id"]
-        return "concat_ws(' ', " + ", ".join([sql_str(self.now_nt), *parts]) + ")"
+        now = sql_str(self.now_nt.split('"')[1])
+        return "concat('\"', concat_ws(' ', " + ", ".join([now, *parts]) + "), '\"')"
 
     def _special(self, node) -> Expr:
         name = node.name

@@ -26,8 +26,6 @@ KNOWN_FAILURES: dict[str, str] = {
         "the expected casts are written inconsistently (0 -> '0' but 1 -> '1.0'; the ?v column differs from the data), so no canonical form matches them",
     'sparql11/cast/cast-decimal':
         "the expected casts are written inconsistently (0 -> '0' but 1 -> '1.0'; the ?v column differs from the data), so no canonical form matches them",
-    'sparql11/functions/bnode01':
-        'BNODE(str) gives the same blank node for the same string across different solutions; the spec wants a fresh one per solution',
     'sparql11/property-path/zero_or_more_set_start':
         'a zero-length path from a constant that is not in the store yields nothing (the constant has no term id)',
     'sparql11/property-path/zero_or_more_set_end':
