@@ -32,8 +32,9 @@ def _is_node(node, *names) -> bool:
 
 
 def _children(node):
+    """Sub-nodes to check (a CONSTRUCT template is not a pattern: its blank nodes are free)."""
     if isinstance(node, CompValue):
-        return [v for k, v in node.items() if k != "_vars"]
+        return [v for k, v in node.items() if k not in ("_vars", "template")]
     if isinstance(node, (list, tuple, ParseResults)):
         return list(node)
     return []
@@ -215,6 +216,5 @@ def _walk(node, labels: _BlankLabels) -> None:
                 bgp = None
             _walk(part, labels)
         return
-    for key, child in (node.items() if isinstance(node, CompValue) else enumerate(_children(node))):
-        if key not in ("_vars", "template"):
-            _walk(child, labels)
+    for child in _children(node):
+        _walk(child, labels)

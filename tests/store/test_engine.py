@@ -112,6 +112,7 @@ QUERIES = {
     "path-negated-inverse": "SELECT ?a ?b WHERE { ?a !(^ex:kind|^ex:value|ex:next|^geo:asWKT) ?b }",
     "values-no-variables": "SELECT ?s WHERE { ?s ex:kind ex:K1 VALUES () { () () } }",
     "values-no-rows": "SELECT ?s WHERE { ?s ex:kind ex:K1 } VALUES ?s { }",
+    "values-no-variables-no-rows": "SELECT ?s WHERE { ?s ex:kind ex:K1 } VALUES () { }",
     "blank-label-across-filter": "SELECT ?v WHERE { _:x ex:ref ?b FILTER(isBlank(?b)) _:x ex:kind ?k . ?b ex:value ?v }",
     "subquery": "SELECT ?s ?v WHERE { { SELECT ?s (MAX(?x) AS ?v) WHERE { ?s ex:value ?x } GROUP BY ?s } FILTER(?v > 45) }",
     "blank-node": "SELECT ?v WHERE { ex:f2 ex:ref ?b . ?b ex:value ?v }",
