@@ -38,29 +38,23 @@ def compile_bgp(c, triples, graph, filters):
             rel = c.add("SELECT 1 AS one", {})
         return c.filter(rel, filters) if filters else rel
     id_vars = {v for pat in pats for v in pat["vars"]}
-    classified = [spatial.classify(f, id_vars) for f in filters]
-    tests = [t for t in classified if t]
-    rest = [f for f, t in zip(filters, classified) if not t]
+    cands = [c for c in (spatial.classify(f, id_vars) for f in filters) if c]
     parts = _components(pats)
     part_of = {v: i for i, part in enumerate(parts) for pat in part for v in pat["vars"]}
-    const_tests = {i: [] for i in range(len(parts))}
-    joins, leftover = [], []
-    for t in tests:
-        if t.var_b is None:
-            const_tests[part_of[t.var_a]].append(t)
-        elif part_of[t.var_a] != part_of[t.var_b]:
-            joins.append(t)
-        else:
-            leftover.append(t)
-    rest += [f for f, t in zip(filters, classified) if t in leftover]
-    geo_vars = {v for t in joins for v in (t.var_a, t.var_b)}
-    subs = [_part_sql(c, part, const_tests[i], geo_vars) for i, part in enumerate(parts)]
+    const_cands = {i: [] for i in range(len(parts))}
+    links = []
+    for cand in cands:  # the conjuncts themselves stay below as the exact filter
+        if cand.var_b is None:
+            const_cands[part_of[cand.var_a]].append(cand)
+        elif part_of[cand.var_a] != part_of[cand.var_b]:
+            links.append(cand)
+    subs = [_part_sql(c, part, const_cands[i], links) for i, part in enumerate(parts)]
     if len(subs) == 1:
         sql, cols = subs[0]
     else:
-        sql, cols = _join_parts(subs, joins)
+        sql, cols = _join_parts(subs, links)
     rel = c.add(sql, {v: "id" for v in cols})
-    return c.filter(rel, rest) if rest else rel
+    return c.filter(rel, filters) if filters else rel
 
 
 def expand_paths(triples):
@@ -104,7 +98,10 @@ def _pattern(c, s, p, o, graph):
         binds.append(("p", _var(p)))
         est = cat.total
     elif spatial.is_relation_property(p) and cat.entailment:
-        source, has_p, est = f"({spatial.rewrite_sql(cat, str(p))}) rw", False, cat.total / 4
+        ends = [None if _var(t) else cat.term_id(term_nt(t)) for t in (s, o)]
+        if any(e is None and not _var(t) for e, t in zip(ends, (s, o))):
+            return _EMPTY
+        source, has_p, est = f"({spatial.rewrite_sql(cat, str(p), *ends)}) rw", False, cat.total / 4
     else:
         pid = cat.term_id(term_nt(p))
         found = None if pid is None else cat.scan_source(pid)
@@ -192,9 +189,9 @@ def _order(part):
     return out
 
 
-def _part_sql(c, part, const_tests, geo_vars):
-    """SELECT of one connected part: its variables, plus geometry columns ``gm_<var>``."""
-    where_of, from_sql, conds_all = {}, [], []
+def _part_sql(c, part, const_cands, links):
+    """SELECT of one connected part: its variables, plus the envelope columns of the spatial links."""
+    where_of, from_sql = {}, []
     for i, pat in enumerate(_order(part)):
         alias = f"t{i}"
         on = []
@@ -209,49 +206,50 @@ def _part_sql(c, part, const_tests, geo_vars):
             join = f"JOIN ({pat['sql']}) {alias} ON {' AND '.join(on)}" if on else \
                 f"CROSS JOIN ({pat['sql']}) {alias}"
             from_sql.append(join)
-    for j, t in enumerate(const_tests):
+    for j, cand in enumerate(const_cands):
         g = f"cg{j}"
-        from_sql.append(f"JOIN geoms {g} ON {g}.id = {where_of[t.var_a]} AND {spatial.constant_sql(t, g)}")
+        from_sql.append(f"JOIN geoms {g} ON {g}.id = {where_of[cand.var_a]} AND {spatial.constant_sql(cand, g)}")
     sel = [f"{ref} AS {col(None, v)}" for v, ref in where_of.items()]
-    for k, v in enumerate(sorted(geo_vars & set(where_of))):
-        g = f"gj{k}"
-        from_sql.append(f"JOIN geoms {g} ON {g}.id = {where_of[v]}")
-        sel.append(f"{g}.geom AS {_geo_col(v)}")
+    for k, cand in enumerate(links):
+        for v, widened in ((cand.var_a, cand), (cand.var_b, spatial.Candidate(cand.var_b))):
+            if v in where_of:
+                g = f"ge{k}_{int(widened is cand)}"
+                from_sql.append(f"JOIN geoms {g} ON {g}.id = {where_of[v]}")
+                sel.append(f"{spatial.envelope_sql(g, widened)} AS {_env_col(k, v)}")
     sql = f"SELECT {', '.join(sel) or '1 AS one'} FROM {' '.join(from_sql)}"
-    if conds_all:
-        sql += " WHERE " + " AND ".join(conds_all)
     return sql, list(where_of)
 
 
-def _geo_col(v: str) -> str:
-    return col(None, "gm_" + v)
+def _env_col(k: int, v: str) -> str:
+    return col(None, f"env{k}_{v}")
 
 
-def _join_parts(subs, joins):
-    """Join the connected parts: spatial joins where a FILTER links them, else cross joins."""
-    owners = {v: "j0" for v in subs[0][1]}
-    acc_sql, pending = f"({subs[0][0]}) j0", list(joins)
-
-    def geo(v, where):
-        return f"{where[v]}.{_geo_col(v)}"
-
-    for k, (sql, cols) in enumerate(subs[1:], start=1):
-        alias, on = f"j{k}", []
-        here = {v: alias for v in cols}
-        for t in list(pending):
-            if t.var_a in owners and t.var_b in here:
-                on.append(t.sql(geo(t.var_a, owners), geo(t.var_b, here)))
-            elif t.var_b in owners and t.var_a in here:
-                on.append(t.sql(geo(t.var_a, here), geo(t.var_b, owners)))
+def _join_parts(subs, links):
+    """Join the connected parts: on envelope overlap where a spatial FILTER links them (the
+    engine's spatial join), else cross joins; parts with a link to what is joined go first."""
+    first_sql, first_cols = subs[0]
+    owners = {v: "j0" for v in first_cols}
+    acc_sql, pending, left = f"({first_sql}) j0", list(enumerate(links)), list(enumerate(subs))[1:]
+    while left:
+        def linked(item):
+            cols = set(item[1][1])
+            return any((t.var_a in owners and t.var_b in cols) or (t.var_b in owners and t.var_a in cols)
+                       for _, t in pending)
+        pos = next((n for n, item in enumerate(left) if linked(item)), 0)
+        k_sub, (sql, cols) = left.pop(pos)
+        alias, on = f"j{k_sub}", []
+        for k, t in list(pending):
+            if t.var_a in owners and t.var_b in cols:
+                on.append(spatial.envelopes_meet(f"{owners[t.var_a]}.{_env_col(k, t.var_a)}",
+                                                 f"{alias}.{_env_col(k, t.var_b)}"))
+            elif t.var_b in owners and t.var_a in cols:
+                on.append(spatial.envelopes_meet(f"{alias}.{_env_col(k, t.var_a)}",
+                                                 f"{owners[t.var_b]}.{_env_col(k, t.var_b)}"))
             else:
                 continue
-            pending.remove(t)
+            pending.remove((k, t))
         acc_sql += f" JOIN ({sql}) {alias} ON {' AND '.join(on)}" if on else f" CROSS JOIN ({sql}) {alias}"
         for v in cols:
             owners.setdefault(v, alias)
     sel = ", ".join(f"{owners[v]}.{col(None, v)}" for v in owners)
-    sql = f"SELECT {sel} FROM {acc_sql}"
-    if pending:  # both parts were already joined through another test: check it afterwards
-        sql += " WHERE " + " AND ".join(
-            t.sql(geo(t.var_a, owners), geo(t.var_b, owners)) for t in pending)
-    return sql, list(owners)
+    return f"SELECT {sel} FROM {acc_sql}", list(owners)

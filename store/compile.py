@@ -16,6 +16,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from eolinked.errors import QueryError
 
+from . import pushdown, spatial
 from .expr import ExprCompiler, as_bool, as_term, col, sql_str, term_nt
 
 
@@ -149,8 +150,9 @@ class Compiler:
         conjuncts = _conjuncts(node.expr)
         if node.p.name == "BGP":
             return self._BGP(node.p, graph, conjuncts)
-        rel = self.compile(node.p, graph)
-        return self.filter(rel, conjuncts)
+        inner, conjuncts = pushdown.place(node.p, conjuncts)
+        rel = self.compile(inner, graph)
+        return self.filter(rel, conjuncts) if conjuncts else rel
 
     def filter(self, rel: Rel, conjuncts: list) -> Rel:
         ex = self.exprs("r", rel)
@@ -159,11 +161,13 @@ class Compiler:
 
     # -- joins ----------------------------------------------------------------------------
     def _Join(self, node, graph):
-        return self.join(self.compile(node.p1, graph), self.compile(node.p2, graph))
+        return self.join(self.compile(node.p1, graph), self.compile(node.p2, graph),
+                         spatial=pushdown.hints(node))
 
-    def join(self, a: Rel, b: Rel, left: bool = False, cond=None) -> Rel:
+    def join(self, a: Rel, b: Rel, left: bool = False, cond=None, spatial=()) -> Rel:
+        a, b, meet = self._envelopes(a, b, spatial, left)
         shared = [v for v in a.cols if v in b.cols]
-        on = [_compatible(a, b, v) for v in shared]
+        on = [_compatible(a, b, v) for v in shared] + meet
         cols, sel = {}, []
         for v, k in a.cols.items():
             if v in b.cols:
@@ -192,11 +196,32 @@ class Compiler:
         sql = f"SELECT {', '.join(sel) or '1 AS one'} FROM {a.name} a {join} {b.name} b{on_sql}"
         return self.add(sql, cols, nullable)
 
+    def _envelopes(self, a: Rel, b: Rel, cands, left: bool):
+        """Envelope columns on both sides for each spatial candidate linking them (id columns),
+        and the overlap conditions that make the engine run a spatial join."""
+        meet = []
+        for k, cand in enumerate(cands):
+            if cand.var_a in b.cols and cand.var_b in a.cols:
+                cand = spatial.Candidate(cand.var_b, cand.var_a, metres=cand.metres, degrees=cand.degrees)
+            if a.cols.get(cand.var_a) != "id" or b.cols.get(cand.var_b) != "id":
+                continue
+            env = col(None, f"env{len(self.ctes)}_{k}")
+            a = self._with_envelope(a, cand.var_a, cand, env, "LEFT JOIN" if left else "JOIN")
+            b = self._with_envelope(b, cand.var_b, spatial.Candidate(cand.var_b), env, "JOIN")
+            meet.append(spatial.envelopes_meet(f"a.{env}", f"b.{env}"))
+        return a, b, meet
+
+    def _with_envelope(self, rel: Rel, var: str, cand, env: str, join: str) -> Rel:
+        sql = (f"SELECT r.*, {spatial.envelope_sql('gm', cand)} AS {env} FROM {rel.name} r "
+               f"{join} geoms gm ON gm.id = r.{col(None, var)}")
+        return self.add(sql, rel.cols, rel.nullable, rel.order)
+
     def _LeftJoin(self, node, graph):
-        a, b = self.compile(node.p1, graph), self.compile(node.p2, graph)
         expr = node.expr
         cond = None if expr is None or _is_true(expr) else expr
-        return self.join(a, b, left=True, cond=cond)
+        hints = pushdown.link_hints(node.p1, node.p2, _conjuncts(cond)) if cond is not None else []
+        a, b = self.compile(node.p1, graph), self.compile(node.p2, graph)
+        return self.join(a, b, left=True, cond=cond, spatial=hints)
 
     def _Union(self, node, graph):
         a, b = self.compile(node.p1, graph), self.compile(node.p2, graph)

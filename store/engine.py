@@ -13,15 +13,16 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from rdflib import Variable
 
+from eolinked import crs as crslib
 from eolinked.errors import QueryError, QueryTimeout
 from eolinked.geosparql import GEO_AGGREGATES
 from eolinked.results import Result
 from eolinked.vocab import XSD
 
-from . import layout
+from . import layout, spatial
 from .compile import Compiler, Dataset
 from .construct import construct, describe, where_triples
-from .expr import col
+from .expr import col, sql_str
 from .groups import lift_custom_aggregates
 from .sparql import parse
 from .udfs import register_udfs
@@ -104,11 +105,17 @@ class Store:
             con.read_parquet(str(v.geometries)).to_view("geometries", overwrite=True)
         else:
             con.create_data_frame(pa.table(
-                {"id": pa.array([], pa.int64()), "wkb84": pa.array([], pa.binary()),
+                {"id": pa.array([], pa.int64()), "crs": pa.array([], pa.string()),
                  **{k: pa.array([], pa.float64()) for k in ("minx", "miny", "maxx", "maxy")}})) \
                 .to_view("geometries", overwrite=True)
-        con.sql("SELECT id, ST_GeomFromWKB(wkb84) AS geom, minx, miny, maxx, maxy FROM geometries") \
-            .to_view("geoms", overwrite=True)
+        # the spatial planner's candidate boxes (store/spatial.py): CRS84 bounds, emptiness, and
+        # the slack a distance in the row's own CRS needs (geographic: geodesic; projected: Cartesian)
+        crss = [c for c in self.run("SELECT DISTINCT crs FROM geometries")["crs"].to_pylist() if c]
+        geographic = [c for c in crss if _is_geographic(c)]
+        scale = (f"CASE WHEN crs IN ({', '.join(map(sql_str, geographic))}) THEN {spatial.SLACK} "
+                 f"ELSE {spatial.PROJECTED_SLACK} END" if geographic else str(spatial.PROJECTED_SLACK))
+        con.sql(f"SELECT id, minx, miny, maxx, maxy, (minx IS NULL OR isnan(minx)) AS empty, "
+                f"{scale} AS scale FROM geometries").to_view("geoms", overwrite=True)
 
     # -- entailment support -------------------------------------------------------------------
     def intern(self, nts: list[str]) -> dict[str, int]:
@@ -223,6 +230,13 @@ class Store:
 
     def close(self) -> None:
         self.con = None
+
+
+def _is_geographic(iri: str) -> bool:
+    try:
+        return crslib.iri_to_crs(iri).is_geographic
+    except Exception:  # an unknown CRS: its geometries are not in the table anyway
+        return True
 
 
 def _empty_quads() -> pa.Table:

@@ -41,6 +41,15 @@ def register_udfs(con, nt: pa.Array) -> None:
             return pa.nulls(len(a), pa.string())
         return a.cast(pa.string())
 
+    def _decode(arg) -> Terms:
+        """Terms of an argument; term ids are decoded once per distinct id (a large geometry
+        literal met in thousands of candidate pairs is split from its N-Triples text once)."""
+        a = pa.array(arg.to_array()) if hasattr(arg, "to_array") else pa.array(arg)
+        if not pa.types.is_integer(a.type):
+            return from_nt(text(a))
+        enc = a.dictionary_encode()
+        return from_nt(pc.take(nt, enc.dictionary)).take(enc.indices)
+
     def name_of(arg) -> str | None:
         names = text(arg)
         return names[0].as_py() if len(names) else None
@@ -49,7 +58,7 @@ def register_udfs(con, nt: pa.Array) -> None:
         name = name_of(args[0])
         if name is None:  # an empty batch: nothing to compute (some kernels fail on no rows)
             return from_nt(pa.array([], pa.string()))
-        terms = [from_nt(text(a)) for a in args[1:]]
+        terms = [_decode(a) for a in args[1:]]
         fn = FUNCTIONS.get(name)
         if fn is None:  # an unknown function is an error, i.e. unbound, for every row
             return from_nt(pa.nulls(len(text(args[0])), pa.string()))
