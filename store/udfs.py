@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eolinked.geosparql import GEO_AGGREGATES, GEO_SCALARS
+from eolinked.geosparql import GEO_AGGREGATES, GEO_SCALARS, Geoms, geometries, geometry_rows
 from eolinked.terms import Terms, from_nt, to_nt
 
 from .functions import AGGREGATES, SCALARS, ebv, sort_key
@@ -41,14 +41,20 @@ def register_udfs(con, nt: pa.Array) -> None:
             return pa.nulls(len(a), pa.string())
         return a.cast(pa.string())
 
-    def _decode(arg) -> Terms:
-        """Terms of an argument; term ids are decoded once per distinct id (a large geometry
-        literal met in thousands of candidate pairs is split from its N-Triples text once)."""
+    def _decode(arg, geo: bool):
+        """Terms of an argument.  Term ids are decoded once per distinct id, and for a GeoSPARQL
+        function a column of geometry literals is parsed once per distinct id and handed over
+        parsed (a large polygon met in thousands of candidate pairs is read once)."""
         a = pa.array(arg.to_array()) if hasattr(arg, "to_array") else pa.array(arg)
         if not pa.types.is_integer(a.type):
             return from_nt(text(a))
         enc = a.dictionary_encode()
-        return from_nt(pc.take(nt, enc.dictionary)).take(enc.indices)
+        uniq = from_nt(pc.take(nt, enc.dictionary))
+        if not (geo and len(uniq) and geometry_rows(uniq).all()):
+            return uniq.take(enc.indices)
+        parsed = geometries(uniq)
+        idx = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False)  # -1: unbound -> None
+        return Geoms(np.append(parsed.geom, None)[idx], np.append(parsed.crs, None)[idx])
 
     def name_of(arg) -> str | None:
         names = text(arg)
@@ -58,8 +64,8 @@ def register_udfs(con, nt: pa.Array) -> None:
         name = name_of(args[0])
         if name is None:  # an empty batch: nothing to compute (some kernels fail on no rows)
             return from_nt(pa.array([], pa.string()))
-        terms = [_decode(a) for a in args[1:]]
         fn = FUNCTIONS.get(name)
+        terms = [_decode(a, name in GEO_SCALARS) for a in args[1:]]
         if fn is None:  # an unknown function is an error, i.e. unbound, for every row
             return from_nt(pa.nulls(len(text(args[0])), pa.string()))
         return _WORKER.submit(fn, *terms).result()

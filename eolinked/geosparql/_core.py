@@ -72,6 +72,14 @@ def _np(arr: pa.Array) -> np.ndarray:
     return arr.to_numpy(zero_copy_only=False)
 
 
+def _not_geometry(t):
+    """Parsed geometries where a number, string or IRI is expected: an error in every row."""
+    if isinstance(t, Geoms):
+        none = pa.nulls(len(t), pa.string())
+        return Terms(pa.nulls(len(t), pa.int8()), none, none, none)
+    return t
+
+
 def _literal_rows(t: Terms, datatypes) -> np.ndarray:
     is_lit = pc.fill_null(pc.equal(t.kind, LITERAL), False)
     in_set = pc.fill_null(pc.is_in(t.datatype, pa.array(list(datatypes), pa.string())), False)
@@ -90,8 +98,49 @@ def _parse_unique(lexicals: pa.Array, datatype: str) -> tuple[np.ndarray, np.nda
     return geoms, iris
 
 
-def geometries(t: Terms) -> Geoms:
-    """Parse a column of geometry literals (WKT, GML, GeoJSON, KML); other terms give None."""
+_PARSED: dict = {}            # (datatype, lexical form) -> (geometry, CRS IRI) of recent literals
+_PARSED_LIMIT = 200_000_000    # characters of lexical forms kept; the cache is emptied past it
+_parsed_chars = 0
+_parsed_lock = threading.Lock()
+
+
+def _parse_cached(lexicals: pa.Array, datatype: str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_parse_unique` with a cache across calls: a join's exact test meets the same
+    literals in batch after batch, and parsing a large polygon dominates its cost."""
+    global _parsed_chars
+    texts = lexicals.to_pylist()
+    with _parsed_lock:
+        found = [_PARSED.get((datatype, s)) for s in texts]
+    geoms, iris = np.full(len(texts), None, object), np.full(len(texts), None, object)
+    miss = np.array([f is None for f in found], bool)
+    hit = np.flatnonzero(~miss)
+    if len(hit):
+        geoms[hit] = [found[k][0] for k in hit]
+        iris[hit] = [found[k][1] for k in hit]
+    if miss.any():
+        idx = np.flatnonzero(miss)
+        g, c = _parse_unique(lexicals.take(pa.array(idx)), datatype)
+        geoms[idx], iris[idx] = g, c
+        size = sum(len(texts[k]) for k in idx)
+        with _parsed_lock:
+            if _parsed_chars + size > _PARSED_LIMIT:
+                _PARSED.clear()
+                _parsed_chars = 0
+            _PARSED.update(((datatype, texts[k]), (g[m], c[m])) for m, k in enumerate(idx))
+            _parsed_chars += size
+    return geoms, iris
+
+
+def geometry_rows(t: Terms) -> np.ndarray:
+    """Which rows are geometry literals (of a datatype the library reads)."""
+    return _literal_rows(t, GEOMETRY_DATATYPES)
+
+
+def geometries(t: Terms | Geoms) -> Geoms:
+    """Parse a column of geometry literals (WKT, GML, GeoJSON, KML); other terms give None.
+    Arguments that the caller already parsed (a :class:`Geoms`) pass through."""
+    if isinstance(t, Geoms):
+        return t
     n = len(t)
     geom, crs = np.full(n, None, object), np.full(n, None, object)
     rows = _literal_rows(t, GEOMETRY_DATATYPES)
@@ -103,7 +152,7 @@ def geometries(t: Terms) -> Geoms:
         if not len(sel):
             continue
         enc = pc.take(t.value, pa.array(sel)).dictionary_encode()
-        g, c = _parse_unique(enc.dictionary, dt)
+        g, c = _parse_cached(enc.dictionary, dt)
         idx = _np(enc.indices)
         geom[sel], crs[sel] = g[idx], c[idx]
     return Geoms(geom, crs)
@@ -111,6 +160,7 @@ def geometries(t: Terms) -> Geoms:
 
 def numbers(t: Terms) -> np.ndarray:
     """Float value of numeric literals; NaN for errors (NaN literals too, which no function accepts)."""
+    t = _not_geometry(t)
     rows = _literal_rows(t, NUMERIC_DATATYPES)
     good = pc.and_(pa.array(rows), pc.fill_null(pc.match_substring_regex(t.value, _NUMBER), False))
     text = pc.utf8_trim_whitespace(pc.if_else(good, t.value, "NaN"))
@@ -121,6 +171,7 @@ def numbers(t: Terms) -> np.ndarray:
 
 def iri_values(t: Terms) -> np.ndarray:
     """IRIs, or the lexical form of xsd:anyURI / xsd:string literals; None otherwise."""
+    t = _not_geometry(t)
     ok = pc.or_(pc.fill_null(pc.equal(t.kind, IRI), False),
                 pa.array(_literal_rows(t, (XSD_ANYURI, XSD + "string"))))
     return _np(pc.if_else(ok, t.value, pa.scalar(None, pa.string())))
@@ -128,12 +179,14 @@ def iri_values(t: Terms) -> np.ndarray:
 
 def strings(t: Terms) -> np.ndarray:
     """Lexical forms of simple / xsd:string literals; None otherwise."""
+    t = _not_geometry(t)
     rows = _literal_rows(t, (XSD + "string",))
     return _np(pc.if_else(pa.array(rows), t.value, pa.scalar(None, pa.string())))
 
 
 def units(t: Terms) -> tuple[np.ndarray, np.ndarray]:
     """(kind "linear"/"angular"/None, factor) per row: metres or degrees per unit."""
+    t = _not_geometry(t)
     iris = iri_values(t)
     kind, factor = np.full(len(iris), None, object), np.full(len(iris), np.nan)
     for iri in set(iris[iris != None].tolist()):
