@@ -181,3 +181,74 @@ def test_geodesic_distance_join(points, limit):
                  f"geof:distance(?ga, ?gb, <http://www.opengis.net/def/uom/OGC/1.0/kilometre>) <= {limit / 1000}"):
         q = f"SELECT ?a ?b WHERE {{ {PAIR} BIND(1 AS ?one) FILTER({cond}) }}"
         assert points.pairs(q) == want, cond
+
+
+DISJOINT = {"sfDisjoint": ["FF*FF****"], "ehDisjoint": ["FF*FF****"], "rcc8dc": ["FFTFFTTTT"]}
+
+
+@pytest.fixture(scope="module")
+def rewrite_store(tmp_path_factory, shared_data):
+    """Austria's NUTS-3 regions, a point in each of five, and an empty geometry, as features
+    with geo:hasDefaultGeometry, opened with RDFS entailment (GeoSPARQL's query rewrite)."""
+    _, _, wkb, fields = pyogrio.raw.read(shared_data / "nuts" / "nuts_3.json", columns=["NUTS_ID"])
+    keep = [k for k, code in enumerate(fields[0]) if str(code).startswith("AT")]
+    regions = shapely.from_wkb(wkb[keep])
+    geoms = np.concatenate([regions, shapely.point_on_surface(regions[:5]), [shapely.Point()]])
+    tmp = tmp_path_factory.mktemp("rewrite")
+    with open(tmp / "at.nt", "w") as f:
+        for i, g in enumerate(geoms):
+            wkt = "" if g.is_empty else shapely.to_wkt(g, rounding_precision=-1)
+            f.write(f"<http://ex.org/{i}> <{GEO}hasDefaultGeometry> <http://ex.org/{i}/g> .\n"
+                    f"<http://ex.org/{i}/g> <{GEO}asWKT> \"{wkt}\"^^<{GEO}wktLiteral> .\n")
+    load(tmp / "st", [tmp / "at.nt"])
+    return geoms, Store(tmp / "st", entailment="rdfs")
+
+
+@pytest.mark.parametrize("rel", [*RELATIONS, *DISJOINT])
+def test_rdfs_rewrite_equals_the_function(rewrite_store, rel):
+    """Under --rdfs, ``?a geo:R ?b`` holds between features and geometries exactly where
+    ``geof:R`` holds on their geometries (not ST_Disjoint / ST_Touches), also from a constant."""
+    geoms, st = rewrite_store
+    n = len(geoms)
+    i, j = (x.ravel() for x in np.meshgrid(np.arange(n), np.arange(n), indexing="ij"))
+    if rel in SF or rel in DISJOINT and rel == "sfDisjoint":
+        hit = SF[rel](geoms[i], geoms[j]) if rel in SF else shapely.disjoint(geoms[i], geoms[j])
+    else:
+        hit = np.zeros(len(i), bool)
+        for p in {**EH_RCC8, **DISJOINT}[rel]:
+            hit |= shapely.relate_pattern(geoms[i], geoms[j], p)
+    want = {(a, b) for a, b in zip(i[hit].tolist(), j[hit].tolist())}
+    nodes = {f"<http://ex.org/{k}>": k for k in range(n)} | {f"<http://ex.org/{k}/g>": k for k in range(n)}
+    t = st.query(PREFIXES + f"SELECT ?a ?b WHERE {{ ?a geo:{rel} ?b }}").table
+    got = [(nodes[a], nodes[b]) for a, b in zip(t.column("a").to_pylist(), t.column("b").to_pylist())]
+    assert set(got) == want
+    assert len(got) == 4 * len(want)  # feature-feature, feature-geometry, geometry-feature, geometry-geometry
+    for k in (0, n - 2, n - 1):  # a region, a point, the empty geometry as the constant subject
+        t = st.query(PREFIXES + f"SELECT ?b WHERE {{ <http://ex.org/{k}> geo:{rel} ?b }}").table
+        assert {nodes[b] for b in t.column("b").to_pylist()} == {b for a, b in want if a == k}
+
+
+@pytest.mark.parametrize("rel", ["sfTouches", "sfWithin", "ehCoveredBy", "rcc8ntpp"])
+def test_having_equals_filter(nuts, rel):
+    """HAVING over grouped pairs runs the same function as FILTER and BIND."""
+    q = (f"SELECT ?a ?b WHERE {{ {PAIR} FILTER(geof:sfIntersects(?ga, ?gb)) }} "
+         f"GROUP BY ?a ?b ?ga ?gb HAVING(geof:{rel}(?ga, ?gb))")
+    assert nuts.pairs(q) == nuts.expected(rel)
+
+
+def test_distance_to_a_constant_and_in_degrees(points):
+    """A distance FILTER against a constant prunes on the bounding-box columns; uom:degree is
+    planar in lon/lat; both equal the reference."""
+    xy = shapely.get_coordinates(points.geoms)
+    cx, cy = float(np.median(xy[:, 0])), float(np.median(xy[:, 1]))
+    d = pyproj.Geod(ellps="WGS84").inv(xy[:, 0], xy[:, 1], np.full(len(xy), cx), np.full(len(xy), cy))[2]
+    const = f'"POINT({cx!r} {cy!r})"^^geo:wktLiteral'
+    q = (f"SELECT ?a ?b WHERE {{ ?a geo:hasGeometry ?b . ?b geo:asWKT ?ga . "
+         f"FILTER(geof:distance({const}, ?ga, uom:metre) < 1500) }}")
+    assert {a for a, _ in points.pairs(q)} == set(np.flatnonzero(d < 1500).tolist())
+    n = len(xy)
+    i, j = (x.ravel() for x in np.meshgrid(np.arange(n), np.arange(n), indexing="ij"))
+    planar = np.hypot(xy[i, 0] - xy[j, 0], xy[i, 1] - xy[j, 1])
+    want = set(zip(i[planar <= 0.002].tolist(), j[planar <= 0.002].tolist()))
+    q = f"SELECT ?a ?b WHERE {{ {PAIR} FILTER(geof:distance(?ga, ?gb, uom:degree) <= 0.002) }}"
+    assert points.pairs(q) == want
