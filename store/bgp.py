@@ -206,10 +206,14 @@ def _part_sql(c, part, const_cands, links):
             join = f"JOIN ({pat['sql']}) {alias} ON {' AND '.join(on)}" if on else \
                 f"CROSS JOIN ({pat['sql']}) {alias}"
             from_sql.append(join)
+    pruned = {}
     for j, cand in enumerate(const_cands):
         g = f"cg{j}"
         from_sql.append(f"JOIN geoms {g} ON {g}.id = {where_of[cand.var_a]} AND {spatial.constant_sql(cand, g)}")
-    sel = [f"{ref} AS {col(None, v)}" for v, ref in where_of.items()]
+        pruned[cand.var_a] = f"greatest({g}.id, {pruned.get(cand.var_a, where_of[cand.var_a])})"
+    # a pruned variable reads both sides of its candidate join (equal ids), so the exact test
+    # on it cannot be pushed below the join to every row of the scan
+    sel = [f"{pruned.get(v, ref)} AS {col(None, v)}" for v, ref in where_of.items()]
     for k, cand in enumerate(links):
         for v, widened in ((cand.var_a, cand), (cand.var_b, spatial.Candidate(cand.var_b))):
             if v in where_of:
