@@ -27,6 +27,7 @@ _WKT_DIGITS = 25  # GEOS writes shortest round-trip floats when allowed >= 21 de
 _PREFIX = r"^\s*<(?P<iri>[^>]*)>"  # a leading <CRS IRI>; anchored, so linear
 _MULTI = {4: ("MultiPoint", "pointMember"), 5: ("MultiCurve", "curveMember"),
           6: ("MultiSurface", "surfaceMember"), 7: ("MultiGeometry", "geometryMember")}
+EMPTY = shapely.from_wkt("GEOMETRYCOLLECTION EMPTY")  # what an empty literal means (GeoSPARQL 1.1 Req 13, 16)
 _LEGACY_SRS = re.compile(r"^(?:EPSG:|https?://(?:www\.)?opengis\.net/gml/srs/epsg\.xml#)(\d+)$", re.IGNORECASE)
 
 
@@ -55,6 +56,11 @@ def _iri_of(crs) -> str:
 
 def _authority_order(geoms: np.ndarray, iri: str) -> np.ndarray:
     return crslib.swap_xy(geoms) if crslib.is_northing_first(iri) else geoms
+
+
+def _blank(texts: pa.Array) -> np.ndarray:
+    """Rows that are empty or whitespace only (nulls are not)."""
+    return pc.fill_null(pc.equal(pc.utf8_trim_whitespace(texts), ""), False).to_numpy(zero_copy_only=False)
 
 
 def _check_mode(on_invalid: str) -> None:
@@ -117,15 +123,19 @@ def _resolve_iri(name: str) -> tuple[str, bool]:
 def parse_wkt_literals(lexicals, on_invalid: str = "raise") -> tuple[np.ndarray, list]:
     """(geometries in x/y order, canonical CRS IRI per literal) from ``[<IRI>] WKT`` lexical forms.
 
-    No IRI means CRS84; null literals give null/None. ``on_invalid="null"`` turns
-    unparsable WKT and unknown CRS IRIs into nulls instead of raising.
+    No IRI means CRS84; null literals give null/None. An empty literal, or a CRS IRI with nothing
+    after it, is an empty geometry (GEOMETRYCOLLECTION EMPTY, in that CRS). ``on_invalid="null"``
+    turns unparsable WKT and unknown CRS IRIs into nulls instead of raising.
     """
     _check_mode(on_invalid)
     texts = _strings(lexicals)
     names = pc.struct_field(pc.extract_regex(texts, _PREFIX), "iri")
     names = pc.if_else(texts.is_valid(), pc.fill_null(names, ""), names)  # "" = no IRI = CRS84
-    body = pc.replace_substring_regex(texts, _PREFIX, "", max_replacements=1).to_numpy(zero_copy_only=False)
+    body = pc.replace_substring_regex(texts, _PREFIX, "", max_replacements=1)
+    empty = _blank(body)
+    body = body.to_numpy(zero_copy_only=False)
     geoms = shapely.from_wkt(body, on_invalid="ignore")
+    geoms[empty] = EMPTY
     bad = shapely.is_missing(geoms) & texts.is_valid().to_numpy(zero_copy_only=False)
     iris, swap, unknown = _by_crs(names, _resolve_iri)
     reason = ""
@@ -321,15 +331,17 @@ def parse_gml_literals(lexicals, on_invalid: str = "raise") -> tuple[np.ndarray,
     """(geometries in x/y order, canonical CRS IRI per literal) from GML 3.2/3.1/2 literals.
 
     ``srsName`` gives the CRS (default CRS84); one ``xml.etree`` parse per literal is
-    unavoidable, the axis swap is vectorised per CRS.
+    unavoidable, the axis swap is vectorised per CRS.  An empty literal is an empty geometry.
     """
     _check_mode(on_invalid)
     texts = _strings(lexicals)
     n = len(texts)
     geoms, srs = np.empty(n, object), np.empty(n, object)
     bad, reason = np.zeros(n, bool), ""
+    empty = _blank(texts)
+    geoms[empty], srs[empty] = EMPTY, ""
     for i, text in enumerate(texts.to_pylist()):
-        if text is None:
+        if text is None or empty[i]:
             continue
         try:
             geoms[i], srs[i] = _read_gml(text)
@@ -350,10 +362,15 @@ def geojson_literals(geoms, crs) -> pa.StringArray:
 
 
 def parse_geojson_literals(lexicals, on_invalid: str = "raise") -> np.ndarray:
-    """CRS84 geometries from GeoJSON geometry lexical forms."""
+    """CRS84 geometries from GeoJSON geometry lexical forms (an empty literal is an empty geometry)."""
     _check_mode(on_invalid)
     texts = _strings(lexicals)
-    geoms = shapely.from_geojson(texts.to_numpy(zero_copy_only=False), on_invalid="ignore")
+    empty = _blank(texts)
+    geoms = np.full(len(texts), None, object)
+    if (~empty).any():
+        geoms[~empty] = shapely.from_geojson(texts.filter(pa.array(~empty)).to_numpy(zero_copy_only=False),
+                                             on_invalid="ignore")
+    geoms[empty] = EMPTY
     bad = shapely.is_missing(geoms) & texts.is_valid().to_numpy(zero_copy_only=False)
     none = np.zeros(len(geoms), bool)
     return _finish("GeoJSON", texts, geoms, np.empty(len(geoms), object), none, none, bad, on_invalid,

@@ -1,18 +1,31 @@
 """Static checks of a parsed SPARQL query that rdflib's parser leaves out (SPARQL 1.1, 18.2).
 
-Each raises QuerySyntaxError naming the variable or label: a projected variable reused, a variable
-selected but neither grouped nor aggregated, SELECT * with GROUP BY, BIND or ``(expr AS ?v)`` to a
-variable already in scope, VALUES rows of the wrong width, a blank node label shared by two basic
-graph patterns.
+:func:`check_query` (on rdflib's parse tree) raises QuerySyntaxError naming the variable or label:
+a projected variable reused, a variable selected but neither grouped nor aggregated, SELECT * with
+GROUP BY, BIND or ``(expr AS ?v)`` to a variable already in scope, VALUES rows of the wrong width,
+a blank node label shared by two basic graph patterns.
+
+:func:`check_calls` (on the algebra) raises QueryError for a call of a known function with the
+wrong number of arguments (every geof: function and aggregate, and the XSD casts; the arity comes
+from the function's Python signature) or with a constant of the wrong type (a string or an IRI
+where a geometry literal is required, an IRI or a malformed DE-9IM pattern for geof:relate, a
+literal as a unit or CRS, a non-number as a radius or index), naming the function and its line
+and column, before anything runs.
 """
 from __future__ import annotations
 
+import inspect
+import re
+from functools import lru_cache
+
 from pyparsing import ParseResults
-from rdflib import BNode, Variable
+from rdflib import BNode, Literal, URIRef, Variable
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from eolinked.errors import QuerySyntaxError
-from eolinked.geosparql import GEO_AGGREGATES
+from eolinked.errors import QueryError, QuerySyntaxError
+from eolinked.geosparql import GEO_AGGREGATES, GEO_SCALARS
+from eolinked.geosparql._core import GEOMETRY_DATATYPES, NUMERIC_DATATYPES
+from eolinked.vocab import GEOF, XSD
 
 
 def check_query(tree) -> None:
@@ -218,3 +231,119 @@ def _walk(node, labels: _BlankLabels) -> None:
         return
     for child in _children(node):
         _walk(child, labels)
+
+
+# -- calls of known functions: arity and constant argument types ------------------------------------
+# what each parameter of the function library takes, by its name in the Python signature
+_PARAM_KINDS = {"a": "geometry", "b": "geometry", "g": "geometry", "pattern": "pattern", "unit": "unit",
+                "target": "crs", "radius": "number", "ratio": "number", "n": "number"}
+_PARAM_SHOWN = {"a": "geom1", "b": "geom2", "g": "geom", "target": "crs"}
+_KIND_TEXT = {"geometry": "a geometry literal (geo:wktLiteral, gmlLiteral, geoJSONLiteral or kmlLiteral)",
+              "pattern": "a DE-9IM pattern: a string of 9 characters from T F * 0 1 2",
+              "unit": "a unit of measure IRI", "crs": "a CRS IRI", "number": "a numeric literal"}
+_KIND_EXAMPLE = {"geometry": '"POINT (23.7 37.9)"^^geo:wktLiteral', "pattern": '"T*F**F***"',
+                 "unit": "<http://www.opengis.net/def/uom/OGC/1.0/metre>",
+                 "crs": "<http://www.opengis.net/def/crs/EPSG/0/4326>", "number": "10.5"}
+_DE9IM = re.compile(r"^[TtFf*012]{9}$")
+_STRINGS = {None, XSD + "string"}
+
+
+@lru_cache(maxsize=1)
+def _signatures() -> dict[str, tuple[int, int | None, tuple[str, ...]]]:
+    """IRI -> (fewest arguments, most arguments or None, parameter names) of every known IRI function."""
+    from .functions import SCALARS
+
+    out = {}
+    for iri, fn in {**{k: v for k, v in SCALARS.items() if ":" in k}, **GEO_SCALARS}.items():
+        params = list(inspect.signature(fn).parameters.values())
+        if any(p.kind == p.VAR_POSITIONAL for p in params):
+            out[iri] = (sum(p.default is p.empty for p in params if p.kind != p.VAR_POSITIONAL), None, ())
+            continue
+        names = tuple(p.name for p in params) if iri in GEO_SCALARS else ("value",) * len(params)
+        out[iri] = (sum(p.default is p.empty for p in params), len(params), names)
+    for iri in GEO_AGGREGATES:  # geof:aggUnion(?g) & co. take one geometry per solution
+        out[iri] = (1, 1, ("g",))
+    return out
+
+
+def _short(iri: str) -> str:
+    for prefix, ns in (("geof:", GEOF), ("xsd:", XSD)):
+        if iri.startswith(ns):
+            return prefix + iri[len(ns):]
+    return f"<{iri}>"
+
+
+def _arguments(node) -> list:
+    args = node["expr"] if "expr" in node else None  # CompValue.get returns the key when it is absent
+    if args is None or (isinstance(args, URIRef) and str(args).endswith("#nil")):
+        return []
+    return list(args) if isinstance(args, (list, tuple, ParseResults)) else [args]
+
+
+def _constant_problem(kind: str, arg) -> str | None:
+    """Why the constant ``arg`` cannot be a ``kind`` argument (None when it can, or is not a constant)."""
+    if isinstance(arg, URIRef):
+        return None if kind in ("unit", "crs") else f"the IRI <{arg}>"
+    if not isinstance(arg, Literal):
+        return None
+    dt = str(arg.datatype) if arg.datatype is not None else None
+    what = f"the literal {arg.n3()[:60]}"
+    if kind == "geometry" and dt not in GEOMETRY_DATATYPES:
+        return what
+    if kind == "pattern":
+        if arg.language or dt not in _STRINGS:
+            return what
+        if not _DE9IM.match(str(arg)):
+            return f"{what} (not 9 characters from T F * 0 1 2)"
+    if kind in ("unit", "crs") and (arg.language or dt not in (*_STRINGS, XSD + "anyURI")):
+        return what
+    if kind == "number" and dt not in NUMERIC_DATATYPES:
+        return what
+    return None
+
+
+def _plural(n: int) -> str:
+    return f"{n} argument" + ("" if n == 1 else "s")
+
+
+def check_calls(algebra, where) -> None:
+    """Raise QueryError for the first call of a known function with a wrong argument count or an
+    argument constant of the wrong type; ``where(node)`` gives its (line, column) or None."""
+    signatures = _signatures()
+    for node in _calls(algebra):
+        iri = str(node["iri"]) if "iri" in node else ""
+        if iri not in signatures:
+            continue
+        lo, hi, names = signatures[iri]
+        args = _arguments(node)
+        pos = where(node)
+        at = f" at line {pos[0]}, column {pos[1]}" if pos else ""
+        name = _short(iri)
+        if len(args) < lo or (hi is not None and len(args) > hi):
+            takes = _plural(lo) if lo == hi else f"{lo} to {hi} arguments" if hi else f"at least {_plural(lo)}"
+            shown = [_PARAM_SHOWN.get(n, n) for n in names]
+            shape = f"{name}({', '.join(shown[:lo])}" + (f"[, {', '.join(shown[lo:])}]" if hi and hi > lo else "")
+            raise QueryError(f"{name}{at} takes {takes}, not {len(args)}", hint=f"call it as {shape})")
+        for i, (arg, pname) in enumerate(zip(args, names), 1):
+            kind = _PARAM_KINDS.get(pname) if iri in GEO_SCALARS or iri in GEO_AGGREGATES else None
+            problem = _constant_problem(kind, arg) if kind else None
+            if problem:
+                shown = _PARAM_SHOWN.get(pname, pname)
+                raise QueryError(f"{name}{at}: argument {i} ({shown}) is {problem}, "
+                                 f"but must be {_KIND_TEXT[kind]}",
+                                 hint=f"pass e.g. {_KIND_EXAMPLE[kind]}, or a variable bound to such a term")
+
+
+def _calls(node):
+    """Every function call (``Function`` node) in the algebra, outermost first."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, CompValue):
+            if n.name == "Function":
+                yield n
+            stack.extend(reversed([v for k, v in n.items() if k != "_vars"]))
+        elif isinstance(n, (list, tuple, ParseResults)):
+            stack.extend(reversed(list(n)))
+        elif isinstance(n, dict):
+            stack.extend(reversed(list(n.values())))

@@ -13,12 +13,13 @@ LOAD_EXAMPLES = """examples:
   eolinked load --store eo-store parcels.nt.gz corine.ttl
   eolinked load --store eo-store --append links.nt
   eolinked load --store eo-store --graph http://example.org/lucas lucas.nq
-  eolinked load --store eo-store transformed-parquet-dir/part-00000.parquet
+  eolinked load --store eo-store parcels.parquet/ out.nt/     # Spark output directories (part-* files)
   eolinked load --store eo-store --on-error skip messy.nt     # bad lines skipped, report written
 
 Formats by extension: .nt .nq .ttl .trig .rdf/.owl/.xml (RDF/XML), optionally .gz, and the Parquet
-triples the Spark transformer writes (.parquet: columns s, p, o[, g]). Loading builds a new version of
-the store and switches to it at the end: a failed load leaves the previous store as it was."""
+triples the Spark transformer writes (.parquet: columns s, p, o[, g]); a directory loads its part-*
+files. Every term is stored in one canonical form whatever the input format. Loading builds a new
+version of the store and switches to it at the end: a failed load leaves the previous store as it was."""
 
 QUERY_EXAMPLES = """examples:
   eolinked query --store eo-store 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }'
@@ -46,11 +47,11 @@ def register(sub) -> None:
                        description="Load RDF into a store directory of Parquet tables.",
                        epilog=LOAD_EXAMPLES, formatter_class=RAW)
     p.add_argument("--store", required=True, type=Path, help="store directory (created if absent)")
-    p.add_argument("files", nargs="+", type=Path, help="RDF files to load")
+    p.add_argument("files", nargs="+", type=Path, help="RDF files (or Spark output directories) to load")
     p.add_argument("--append", action="store_true", help="add to the store instead of replacing it")
     p.add_argument("--graph", help="named graph IRI for triples of triple formats (default: default graph)")
     p.add_argument("--on-error", choices=["fail", "skip"], default="fail",
-                   help="stop at the first malformed line (default) or skip it and write a report")
+                   help="stop at the first malformed line (default) or skip each one and write a report")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_load)
 
@@ -90,24 +91,41 @@ def _load(args) -> int:
 
 
 def _query(args) -> int:
-    from eolinked.results import FORMATS, resolve, write
+    from eolinked.results import write
 
     from .engine import Store
 
     if (args.query is None) == (args.file is None):
         raise EolinkedError("give the query text or -f FILE, not both and not neither")
     text = args.query if args.query is not None else _read(args.file)
+    fmt = _format(args.format, text) if args.format and not args.explain else None  # before the query runs
     store = Store(args.store, entailment="rdfs" if args.rdfs else None)
     if args.explain:
         print(store.sql(text))
         return 0
     result = store.query(text, timeout=args.timeout)
-    fmt = resolve(args.format, result.kind) if args.format else ("ttl" if result.kind == "graph" else "tsv")
-    if fmt is None:
-        raise EolinkedError(f"no format {args.format!r} for a {result.kind} result",
-                            hint="choose one of " + ", ".join(FORMATS))
+    fmt = fmt or ("ttl" if result.kind == "graph" else "tsv")
     sys.stdout.buffer.write(write(result, fmt))
     return 0
+
+
+def _format(name: str, text: str) -> str:
+    """The output format ``name`` means for this query's kind of result; an error if none."""
+    from eolinked.results import FORMATS, SOLUTIONS, resolve
+
+    from .sparql import parse
+
+    kind = {"SelectQuery": "select", "AskQuery": "ask"}.get(parse(text).algebra.name, "graph")
+    fmt = resolve(name, kind)
+    if fmt is None:
+        wanted = "SELECT / ASK" if kind != "graph" else "CONSTRUCT / DESCRIBE"
+        choices = [f.name for f in FORMATS.values() if (f.kinds == SOLUTIONS) == (kind != "graph")]
+        known = any(resolve(name, k) for k in ("select", "graph"))
+        why = f"is not an output format for {wanted} results" if known else "is not a known output format"
+        example = "text/turtle" if kind == "graph" else "text/csv"
+        raise EolinkedError(f"--format {name!r} {why}",
+                            hint=f"choose one of {', '.join(choices)} (or a media type such as {example})")
+    return fmt
 
 
 def _read(path: Path) -> str:

@@ -1,11 +1,16 @@
 """Bulk loader: RDF files (or the Spark transformer's Parquet triples) -> a new store version.
 
-Input is parsed by pyoxigraph and re-serialised per batch as canonical N-Quads (both in Rust);
-the lines are cut into s/p/o/g term strings with Arrow kernels, dictionary-encoded against the
-terms seen so far and spilled as sorted int64 batch files, so memory holds one batch plus the
-term dictionary.  At the end each predicate is de-duplicated and written to its table, the term
-dictionary gets its typed columns and geometries, and the new version is switched in atomically
-(see :mod:`store.layout`).
+Every input is parsed by pyoxigraph and re-serialised per batch as canonical N-Quads (both in
+Rust), so each term has one text whatever the format: ``"x"^^xsd:string`` is ``"x"``, language
+tags are lower case, escapes are canonical.  Parquet triples (columns s, p, o[, g] of N-Triples
+terms) are written as N-Quads lines and parsed the same way; a directory (a Spark job's output)
+loads its ``part-*`` files.  N-Triples / N-Quads are read a block of lines at a time, and a bad
+line is found and skipped (or reported) on its own (:func:`parse_lines`).  The lines are cut into
+s/p/o/g term strings with Arrow kernels, dictionary-encoded against the terms seen so far and
+spilled as sorted int64 batch files, so memory holds one batch plus the term dictionary.  At the
+end each predicate is de-duplicated and written to its table, the term dictionary gets its typed
+columns and geometries (an empty geometry literal is an empty geometry), and the new version is
+switched in atomically (see :mod:`store.layout`).
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ import gzip
 import io
 import itertools
 import os
+import re
 import shutil
 import sys
 import time
@@ -48,9 +54,11 @@ _ROW_GROUP = 128 * 1024
 _LS = pa.large_string()
 _GRAPH_TAIL = r' (?:<[^"]*>|_:[^" ]*) \.\n$'  # a graph term after the object: no '"' can be in it
 _O_AND_G = r'^(?P<o>.*) (?P<g><[^"]*>|_:[^" ]*) \.\n$'
-_IRI = r'<[^<>"{}|^`\\\s]*>'
+# Parquet rows are checked to hold one term per column (so that they make one N-Quads line each);
+# pyoxigraph validates and canonicalises the terms themselves
+_IRI = r'<(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>'
 _BLANK = r'_:[^\s<>"]+'
-_LIT = r'"(?:[^"\\\n\r]|\\.)*"(?:@[a-z]+(?:-[a-z0-9]+)*|\^\^' + _IRI + ')?'
+_LIT = r'"(?:[^"\\\n\r]|\\.)*"(?:@[A-Za-z]+(?:-[A-Za-z0-9]+)*|\^\^' + _IRI + ')?'
 _PARQUET_CHECKS = {"s": f"^(?:{_IRI}|{_BLANK})$", "p": f"^{_IRI}$", "o": f"^(?:{_IRI}|{_BLANK}|{_LIT})$",
                    "g": f"^(?:{_IRI}|{_BLANK})$"}
 
@@ -105,11 +113,13 @@ class LoadSummary:
 def load(store_dir, files, *, append: bool = False, graph: str | None = None, on_error: str = "fail",
          progress: bool | None = None, batch_size: int = 500_000) -> LoadSummary:
     """Load RDF ``files`` (.nt .nq .ttl .trig .rdf .owl .xml, optionally .gz, or Parquet triples with
-    N-Triples columns s, p, o, g) into the store at ``store_dir`` as a new version.
+    N-Triples columns s, p, o, g, or directories of Spark ``part-*`` files of those) into the store
+    at ``store_dir`` as a new version.
 
     ``append`` adds to the live version (term ids stay); otherwise the store is replaced.
-    ``graph`` puts default-graph triples into that named graph.  ``on_error="skip"`` drops bad
-    lines (the rest of a Turtle/TriG/RDF-XML file after a syntax error) and lists them in the report.
+    ``graph`` puts default-graph triples into that named graph.  A malformed N-Triples / N-Quads
+    line or Parquet row raises an error naming it; ``on_error="skip"`` drops exactly the bad lines
+    / rows (the rest of a Turtle/TriG/RDF-XML file after a syntax error) and lists them in the report.
     """
     start = time.perf_counter()
     if on_error not in ("fail", "skip"):
@@ -157,25 +167,53 @@ def load(store_dir, files, *, append: bool = False, graph: str | None = None, on
 
 # -- inputs ---------------------------------------------------------------------------------
 def _inputs(files) -> list[tuple[Path, object, bool]]:
-    """(path, RdfFormat or "parquet", gzip) per input file, checked before any work."""
+    """(path, RdfFormat or "parquet", gzip) per input file, checked before any work.  A directory
+    is a Spark output (``out.nt/``, ``parcels.parquet/``): its ``part-*`` files are loaded."""
     if isinstance(files, (str, os.PathLike)):
         files = [files]
     out = []
     for f in files:
         path = Path(f)
-        if not path.is_file():
-            raise EolinkedError("input file not found", where=str(path), hint="check the path")
-        name = path.name.lower()
-        gz = name.endswith(".gz")
-        ext = Path(name[:-3] if gz else name).suffix
-        if ext == ".parquet" and not gz:
-            out.append((path, "parquet", False))
-        elif ext in FORMATS:
-            out.append((path, FORMATS[ext], gz))
+        if path.is_dir():
+            out.extend(_spark_parts(path))
+        elif path.is_file():
+            out.append(_format_of(path))
         else:
-            raise EolinkedError("cannot tell the RDF format from the file extension", where=str(path),
-                                hint="name it .nt .nq .ttl .trig .rdf .owl or .xml (optionally .gz), or .parquet")
+            raise EolinkedError("input file not found", where=str(path), hint="check the path")
     return out
+
+
+def _split_name(name: str) -> tuple[str, bool]:
+    """(extension without .gz, gzip?) of a file name, lower case."""
+    name = name.lower()
+    gz = name.endswith(".gz")
+    return Path(name[:-3] if gz else name).suffix, gz
+
+
+def _format_of(path: Path, default: str | None = None) -> tuple[Path, object, bool]:
+    """(path, format, gzip) from the file's extension; ``default`` (a directory's extension) is used
+    for part files without an RDF extension (Spark's text writer names them ``part-*.txt[.gz]``)."""
+    ext, gz = _split_name(path.name)
+    if ext not in FORMATS and ext != ".parquet" and default is not None:
+        ext = default
+    if ext == ".parquet" and not gz:
+        return path, "parquet", False
+    if ext in FORMATS:
+        return path, FORMATS[ext], gz
+    raise EolinkedError("cannot tell the RDF format from the file extension", where=str(path),
+                        hint="name it .nt .nq .ttl .trig .rdf .owl or .xml (optionally .gz), or .parquet, "
+                             "or give a Spark output directory (out.nt/, out.parquet/)")
+
+
+def _spark_parts(folder: Path) -> list[tuple[Path, object, bool]]:
+    """The part files of a Spark output directory (``_SUCCESS``, ``.crc`` and hidden files skipped)."""
+    parts = sorted(p for p in folder.iterdir()
+                   if p.name.startswith("part-") and p.is_file() and not p.name.endswith(".crc"))
+    if not parts:
+        raise EolinkedError("the directory holds no part-* files", where=str(folder),
+                            hint="give RDF files, or the directory a Spark job wrote (out.nt/, out.parquet/)")
+    ext, _ = _split_name(folder.name)
+    return [_format_of(p, ext if ext in FORMATS or ext == ".parquet" else None) for p in parts]
 
 
 def _graph_term(graph: str | None) -> str | None:
@@ -266,6 +304,149 @@ def split_nquads(data, quads: bool):
     return s, p, o, g
 
 
+def _unreadable(path: Path, exc: Exception) -> EolinkedError:
+    return EolinkedError(f"cannot read the file: {exc}", where=str(path),
+                         hint="check that the file is complete (and gzip-compressed if it ends in .gz)")
+
+
+def _line_blocks(reader, size: int, path: Path):
+    """(bytes of whole lines, number of the first line) about ``size`` bytes at a time; the last
+    line of a file may lack its newline.  A UTF-8 byte order mark at the start is dropped."""
+    carry, line, first = b"", 1, True
+    while True:
+        try:
+            chunk = reader.read(size)
+        except (OSError, EOFError, ValueError) as exc:  # unreadable gzip, I/O errors
+            raise _unreadable(path, exc) from None
+        if first:
+            chunk, first = chunk.removeprefix(b"\xef\xbb\xbf"), False
+        if not chunk:
+            if carry:
+                yield carry, line
+            return
+        data = carry + chunk if carry else chunk
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:  # no line end yet: read on
+            carry = data
+            continue
+        block, carry = data[:cut], data[cut:]
+        yield block, line
+        line += block.count(b"\n")
+
+
+def _nquads(data: bytes, fmt) -> bytes:
+    out = io.BytesIO()
+    ox.serialize(ox.parse(data, format=fmt, rename_blank_nodes=False), out, format=F.N_QUADS)
+    return out.getvalue()
+
+
+def _reason(exc: SyntaxError) -> str:
+    """pyoxigraph's message without its position in the piece it parsed, plus the column."""
+    text = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+    text = re.sub(r"^Parser error [^:]*: ", "", text)
+    if text == "Unexpected end of file":
+        text = "unexpected end of line (an unterminated string, IRI or statement)"
+    return f"column {exc.offset}: {text}" if exc.offset else text
+
+
+# what a well-formed N-Triples / N-Quads line looks like (blank and comment lines too); a line that does
+# not match is parsed on its own, so the pattern only has to keep broken lines away from good ones
+_WS = r"[ \t]*"
+_TERM_IRI = r'<(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>'
+_TERM_BLANK = r'_:[^\x00-\x20<>"{}|^`\\]+'
+_TERM_LIT = (r'"(?:[^"\\\n\r]|\\[tbnrf"\'\\]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*"'
+             r'(?:@[A-Za-z]+(?:-[A-Za-z0-9]+)*|\^\^' + _TERM_IRI + ")?")
+_NODE = f"(?:{_TERM_IRI}|{_TERM_BLANK})"
+_LINE_RE = (f"^{_WS}(?:{_NODE}{_WS}{_TERM_IRI}{_WS}(?:{_NODE}|{_TERM_LIT})(?:{_WS}{_NODE})?{_WS}\\.{_WS})?"
+            r"(?:#[^\n]*)?\r?\n$")
+
+
+def parse_lines(data: bytes, fmt) -> tuple[bytes, list[tuple[int, str]]]:
+    """Canonical N-Quads of the N-Triples / N-Quads lines in ``data`` that parse, and (0-based line
+    index, message) of each line that does not: a statement is good exactly when its line parses on
+    its own, so an unterminated string or a missing final '.' costs only its own line.
+
+    A clean block parses in one pyoxigraph call.  Otherwise an Arrow regular expression finds the
+    lines that are not shaped like a statement (unterminated strings and IRIs, missing dots, bad
+    escapes), which are parsed one by one, and the rest is parsed again; an error the pattern cannot
+    see (an IRI or language tag pyoxigraph rejects) is found by cutting that piece around the line
+    the parser blames and halving the remainder, until each bad line stands alone.
+    """
+    try:
+        return _nquads(data, fmt), []
+    except SyntaxError:
+        pass
+    if not data.endswith(b"\n"):
+        data += b"\n"
+    lines = _byte_lines(data)
+    odd = ~pc.match_substring_regex(lines, _LINE_RE).to_numpy(zero_copy_only=False)
+    out, bad = [], []
+    for i in np.flatnonzero(odd).tolist():  # only the lines that look broken
+        try:
+            out.append(_nquads(lines[i].as_py(), fmt))
+        except SyntaxError as exc:
+            bad.append((i, _reason(exc)))
+    rest = np.flatnonzero(~odd)
+    if len(rest):
+        text, errors = _isolate(_joined(lines.filter(pa.array(~odd))), fmt)
+        out.append(text)
+        bad += [(int(rest[j]), message) for j, message in errors]
+    return b"".join(out), sorted(bad)
+
+
+def _isolate(data: bytes, fmt) -> tuple[bytes, list[tuple[int, str]]]:
+    """parse_lines without the pattern: pieces cut around the blamed line, the rest halved."""
+    ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 10) + 1
+    offsets = np.r_[0, ends] if len(ends) and ends[-1] == len(data) else np.r_[0, ends, len(data)]
+    good, bad, todo = [], [], [(0, len(offsets) - 1)]
+    while todo:
+        lo, hi = todo.pop()
+        try:
+            good.append(_nquads(data[offsets[lo]:offsets[hi]], fmt))
+        except SyntaxError as exc:
+            if hi - lo == 1:
+                bad.append((lo, _reason(exc)))
+                continue
+            k = min(max(lo + (exc.lineno or 1) - 1, lo), hi - 1)
+            mid = (k + 1 + hi) // 2
+            pieces = [(lo, k), (k, k + 1), (k + 1, mid), (mid, hi)]
+            todo.extend(piece for piece in reversed(pieces) if piece[0] < piece[1])
+    return b"".join(good), bad
+
+
+def _byte_lines(data: bytes) -> pa.LargeBinaryArray:
+    """The newline-terminated lines of ``data`` (each keeps its newline), without copying."""
+    ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
+    offsets = np.r_[0, ends + 1].astype(np.int64)
+    return pa.Array.from_buffers(pa.large_binary(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+def _joined(arr) -> bytes:
+    """The values of a null-free (large) string or binary array back to back."""
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    if len(arr) == 0:
+        return b""
+    width = np.int64 if pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type) else np.int32
+    offsets = np.frombuffer(arr.buffers()[1], width)[arr.offset:arr.offset + len(arr) + 1]
+    return memoryview(arr.buffers()[2])[offsets[0]:offsets[-1]].tobytes()
+
+
+def _quad_lines(s, p, o, g) -> bytes:
+    """N-Quads text, one line per row, of term columns (g null = default graph)."""
+    sep, end = pa.scalar(" ", _LS), pa.scalar(" .\n", _LS)
+    line = pc.binary_join_element_wise(s, p, o, sep)
+    line = pc.if_else(pc.is_null(g), line, pc.binary_join_element_wise(line, g, sep))
+    return _joined(pc.binary_join_element_wise(line, end, pa.scalar("", _LS)))
+
+
+def _relabel(cols, token: str):
+    """Blank node labels of one input made unique to it (``_:x`` -> ``_:b<token>x``)."""
+    s, p, o, g = cols
+    tag = f"_:b{token}"
+    s, o, g = (pc.replace_substring_regex(c, "^_:", tag, max_replacements=1) for c in (s, o, g))
+    return s, p, o, g
+
+
 # -- a load run ---------------------------------------------------------------------------
 class _Run:
     def __init__(self, tmp: Path, old: layout.Version | None, graph_nt, on_error, batch_size):
@@ -302,12 +483,14 @@ class _Run:
             yield from self._parquet(path, bar) if fmt == "parquet" else self._rdf(path, fmt, gz, bar)
 
     def _rdf(self, path: Path, fmt, gz: bool, bar):
-        quads = fmt in (F.N_QUADS, F.TRIG)
+        if fmt in LINE_FORMATS:
+            yield from self._lines(path, fmt, gz, bar)
+            return
+        quads = fmt == F.TRIG
         with open(path, "rb") as raw:
             stream = _Counted(raw, bar)
             reader = gzip.GzipFile(fileobj=stream) if gz else io.BufferedReader(stream, 1 << 20)
-            base = path.resolve().as_uri() if fmt not in LINE_FORMATS else None
-            parser = ox.parse(reader, format=fmt, base_iri=base, rename_blank_nodes=True)
+            parser = ox.parse(reader, format=fmt, base_iri=path.resolve().as_uri(), rename_blank_nodes=True)
             while True:
                 out, err = io.BytesIO(), None
                 try:
@@ -315,9 +498,7 @@ class _Run:
                 except SyntaxError as exc:
                     err = exc
                 except (OSError, EOFError, ValueError) as exc:  # unreadable gzip, I/O errors
-                    raise EolinkedError(f"cannot read the file: {exc}", where=str(path),
-                                        hint="check that the file is complete (and gzip-compressed if it ends in .gz)"
-                                        ) from None
+                    raise _unreadable(path, exc) from None
                 data = out.getbuffer()
                 if len(data):
                     cut = bytes(data[-4096:]).rfind(b"\n") + max(len(data) - 4096, 0) + 1  # whole lines only
@@ -326,24 +507,47 @@ class _Run:
                     if not data:
                         return
                     continue
-                self._syntax(path, fmt, err)
-                if fmt not in LINE_FORMATS:
-                    return
+                self._syntax(path, err)
+                return
 
-    def _syntax(self, path: Path, fmt, exc: SyntaxError) -> None:
-        message = str(exc.args[0]) if exc.args else str(exc)
-        where = f"{path}:{exc.lineno}" if exc.lineno else str(path)
-        line_format = fmt in LINE_FORMATS
+    def _lines(self, path: Path, fmt, gz: bool, bar):
+        """N-Triples / N-Quads, a block of whole lines at a time: each bad line is found on its own
+        (see :func:`parse_lines`), named by its number and skipped or reported; the others load."""
+        token = uuid.uuid4().hex[:16]  # blank nodes of different files stay different
+        block = max(4096, min(self.batch_size * 128, 64 << 20))
+        with open(path, "rb") as raw:
+            stream = _Counted(raw, bar)
+            reader = gzip.GzipFile(fileobj=stream) if gz else io.BufferedReader(stream, 1 << 20)
+            for data, first in _line_blocks(reader, block, path):
+                text, bad = parse_lines(data, fmt)
+                for index, message in bad:
+                    self._bad(f"{path}:{first + index}", message, "fix that line")
+                if text:
+                    yield _relabel(split_nquads(text, fmt == F.N_QUADS), token)
+
+    def _bad(self, where: str, message: str, fix: str) -> None:
+        """A malformed statement: raise (on_error="fail") or count and report it."""
         if self.on_error == "fail":
             raise EolinkedError(message, where=where,
-                                hint="fix that line, or load with --on-error skip (on_error='skip') to drop bad "
-                                     + ("lines" if line_format else "input (the rest of the file)")
-                                     + " and list them in a report")
+                                hint=f"{fix}, or load with --on-error skip (on_error='skip') to drop bad lines "
+                                     "and list them in a report")
         self.skipped += 1
-        note = "" if line_format else " (the rest of this file was skipped)"
-        _Run._note(self.skips, f"{where}: {message}{note}")
+        _Run._note(self.skips, f"{where}: {message}")
+
+    def _syntax(self, path: Path, exc: SyntaxError) -> None:
+        """A syntax error in Turtle, TriG or RDF/XML: the parser cannot resume, so the rest of the file goes."""
+        message = str(exc.args[0]) if exc.args else str(exc)
+        where = f"{path}:{exc.lineno}" if exc.lineno else str(path)
+        if self.on_error == "fail":
+            raise EolinkedError(message, where=where,
+                                hint="fix the file there, or load with --on-error skip (on_error='skip') to drop "
+                                     "the rest of the file and list it in a report")
+        self.skipped += 1
+        _Run._note(self.skips, f"{where}: {message} (the rest of this file was skipped)")
 
     def _parquet(self, path: Path, bar):
+        """Parquet triples: each batch's rows are checked to hold one N-Triples term per column, then
+        written as N-Quads lines and parsed like an N-Quads file, so the terms come out canonical."""
         try:
             pf = pq.ParquetFile(path)
         except (OSError, pa.ArrowException) as exc:
@@ -358,33 +562,41 @@ class _Run:
         step = path.stat().st_size / max(pf.metadata.num_rows, 1)
         row0 = 0
         for rb in pf.iter_batches(self.batch_size, columns=cols):
-            arrays = {c: rb.column(c).cast(_LS) for c in cols}
+            try:
+                arrays = {c: rb.column(c).cast(_LS) for c in cols}
+            except pa.ArrowException as exc:
+                raise EolinkedError(f"Parquet triples need string columns: {exc}", where=str(path),
+                                    hint="columns s, p, o, g hold N-Triples terms as text") from None
             g = arrays.get("g", pa.nulls(rb.num_rows, _LS))
-            g = pc.if_else(pc.equal(g, ""), pa.scalar(None, _LS), g)
-            checked = {"s": arrays["s"], "p": arrays["p"], "o": arrays["o"], "g": g}
-            bad = {c: ~_matches(arr, _PARQUET_CHECKS[c], c == "g") for c, arr in checked.items()}
-            if self.on_error == "fail":
-                for c, rows in bad.items():
-                    if rows.any():
-                        i = int(np.flatnonzero(rows)[0])
-                        raise EolinkedError(f"column {c} does not hold an N-Triples term: {checked[c][i].as_py()!r}",
-                                            where=f"{path}: row {row0 + i + 1}",
-                                            hint="columns s, p, o, g must be canonical N-Triples terms (g null "
-                                                 "for the default graph), or load with --on-error skip")
-            bad = bad["s"] | bad["p"] | bad["o"] | bad["g"]
-            if bad.any():
-                for i in np.flatnonzero(bad)[:MAX_REPORTED].tolist():
-                    _Run._note(self.skips, f"{path}: row {row0 + i + 1}: not an N-Triples quad")
-                self.skipped += int(bad.sum())
-                keep = pa.array(~bad)
-                arrays = {c: a.filter(keep) for c, a in arrays.items()}
-                g = g.filter(keep)
-            blank = (f"_:b{token}", "^_:")
-            s, o = (pc.replace_substring_regex(arrays[c], blank[1], blank[0]) for c in ("s", "o"))
-            g = pc.replace_substring_regex(g, blank[1], blank[0])
+            arrays["g"] = pc.if_else(pc.equal(g, ""), pa.scalar(None, _LS), g)
+            checks = {c: ~_matches(arrays[c], _PARQUET_CHECKS[c], c == "g") for c in ("s", "p", "o", "g")}
+            bad = checks["s"] | checks["p"] | checks["o"] | checks["g"]
+            problems = []  # (row index in the batch, message), reported in row order
+            for i in np.flatnonzero(bad)[:MAX_REPORTED if self.on_error == "skip" else 1].tolist():
+                c = next(c for c in ("s", "p", "o", "g") if checks[c][i])
+                shown = str(arrays[c][i].as_py())[:200]
+                problems.append((i, f"column {c} does not hold one N-Triples term: {shown!r}"))
+            unlisted = int(bad.sum()) - len(problems)  # bad rows past the report's limit: counted only
+            rows = np.flatnonzero(~bad)
+            if self.on_error == "fail" and problems:  # only the rows before the first bad one matter
+                rows = rows[rows < problems[0][0]]
+            if len(rows) < rb.num_rows:
+                keep = pa.array(rows)
+                arrays = {c: a.take(keep) for c, a in arrays.items()}
+            text = b""
+            if len(rows):
+                text, errors = parse_lines(_quad_lines(arrays["s"], arrays["p"], arrays["o"], arrays["g"]),
+                                           F.N_QUADS)
+                problems += [(int(rows[index]), message) for index, message in errors]
+            problems.sort()
+            self.skipped += unlisted
+            for i, message in problems:
+                self._bad(f"{path}: row {row0 + i + 1}", message,
+                          "write N-Triples terms in columns s, p, o, g (g null for the default graph)")
+            if text:
+                yield _relabel(split_nquads(text, True), token)
             row0 += rb.num_rows
             bar.update(int(step * rb.num_rows))
-            yield s, arrays["p"], o, g
 
     @staticmethod
     def _note(lines: list, text: str) -> None:

@@ -20,7 +20,7 @@ from shapely.errors import GEOSException
 from eolinked import crs as crslib
 from eolinked.crs import CRS84_IRI
 from eolinked.errors import EolinkedError
-from eolinked.literals import literal_geometries, wkt_literals
+from eolinked.literals import EMPTY, literal_geometries, wkt_literals
 from eolinked.terms import IRI, LITERAL, Terms
 from eolinked.vocab import GEO, GEOJSON_LITERAL, GML_LITERAL, UOM, WKT_LITERAL, XSD
 
@@ -34,7 +34,6 @@ NUMERIC_DATATYPES = {XSD + t for t in (
     "positiveInteger", "nonPositiveInteger", "negativeInteger", "unsignedLong", "unsignedInt",
     "unsignedShort", "unsignedByte")}
 _NUMBER = r"^\s*([+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|[+-]?INF|NaN)\s*$"
-EMPTY = shapely.from_wkt("GEOMETRYCOLLECTION EMPTY")
 
 # unit IRI -> ("linear", metres per unit) or ("angular", degrees per unit)
 UNITS = {
@@ -87,13 +86,16 @@ def _literal_rows(t: Terms, datatypes) -> np.ndarray:
 
 
 def _parse_unique(lexicals: pa.Array, datatype: str) -> tuple[np.ndarray, np.ndarray]:
-    blank = _np(pc.equal(pc.utf8_trim_whitespace(lexicals), ""))
+    """An empty literal (or a WKT CRS IRI alone) is an empty geometry (GeoSPARQL 1.1 Req 13, 16):
+    eolinked.literals reads WKT, GML and GeoJSON so, as the store's loader does; KML here."""
     if datatype == KML_LITERAL:
         geoms, iris = parse_kml_literals(lexicals)
+        blank = _np(pc.fill_null(pc.equal(pc.utf8_trim_whitespace(lexicals), ""), False))
     else:
         geoms, iris = literal_geometries(lexicals, datatype, on_invalid="null")
+        blank = np.zeros(len(geoms), bool)
     geoms, iris = np.asarray(geoms, object), np.array(list(iris) + [None], object)[:-1]
-    geoms[blank], iris[blank] = EMPTY, CRS84_IRI  # an empty literal is an empty geometry (GeoSPARQL R13, R16)
+    geoms[blank], iris[blank] = EMPTY, CRS84_IRI
     iris[shapely.is_missing(geoms)] = None
     return geoms, iris
 

@@ -153,3 +153,54 @@ def test_literal_geometries_dispatch(geoms):
         assert iris[-1] is None and iris[0] in (EPSG + "4326", CRS84_IRI)
     with pytest.raises(EolinkedError, match="not a geometry literal"):
         L.literal_geometries(["x"], "http://www.w3.org/2001/XMLSchema#string")
+
+
+@pytest.mark.parametrize("datatype,texts", [
+    (WKT_LITERAL, ["", "   ", "\n\t", f"<{EPSG}4326> ", f"<{EPSG}4326>", f" <{EPSG}25832>  \n"]),
+    (GML_LITERAL, ["", "  ", "\n"]),
+    (GEOJSON_LITERAL, ["", " \t "]),
+])
+def test_empty_literals_are_empty_geometries(datatype, texts):
+    """GeoSPARQL 1.1 Req 13 / 16: an empty literal is an empty geometry, not an invalid one."""
+    geoms, iris = L.literal_geometries(pa.array(texts + [None]), datatype)
+    assert shapely.is_empty(geoms[:-1]).all() and geoms[-1] is None
+    assert iris[-1] is None
+    expected = [f"{EPSG}4326" if "4326" in t else f"{EPSG}25832" if "25832" in t else CRS84_IRI for t in texts]
+    assert iris[:-1] == expected
+    # still strict about real garbage
+    with pytest.raises(EolinkedError):
+        L.literal_geometries(pa.array(texts + ["x"]), datatype)
+
+
+def test_empty_wkt_unknown_crs_is_invalid():
+    geoms, iris = L.parse_wkt_literals(["<http://example.org/crs> "], on_invalid="null")
+    assert geoms.tolist() == [None] and iris == [None]
+
+
+@pytest.mark.parametrize("datatype,texts", [
+    (WKT_LITERAL, ["", " ", f"<{EPSG}4326> ", f"<{EPSG}25832>"]), (GML_LITERAL, ["", "\n "]),
+    (GEOJSON_LITERAL, [" "]), ("http://www.opengis.net/ont/geosparql#kmlLiteral", ["", "  "]),
+])
+def test_function_library_reads_empty_literals_as_the_loader_does(datatype, texts):
+    """eolinked.geosparql (what FILTERs and BINDs compute) and eolinked.literals (what the loader
+    stores) agree: the same empty geometry in the same CRS; geof:isEmpty true, getSRID that CRS."""
+    from eolinked.geosparql import GEO_SCALARS
+    from eolinked.geosparql._core import geometries
+    from eolinked.terms import Terms, to_nt
+
+    terms = Terms.literals(pa.array(texts), datatype)
+    g = geometries(terms)
+    assert shapely.is_empty(g.geom).all()
+    if not datatype.endswith("kmlLiteral"):
+        _, iris = L.literal_geometries(pa.array(texts), datatype)
+        assert g.crs.tolist() == iris
+    gf = "http://www.opengis.net/def/function/geosparql/"
+    assert set(to_nt(GEO_SCALARS[gf + "isEmpty"](terms)).to_pylist()) == {
+        '"true"^^<http://www.w3.org/2001/XMLSchema#boolean>'}
+    srids = to_nt(GEO_SCALARS[gf + "getSRID"](terms)).to_pylist()
+    assert [s.strip('"').split('"')[0] for s in srids] == g.crs.tolist()
+    point = Terms.literals(pa.array(["POINT (1 2)"] * len(texts)), WKT_LITERAL)
+    assert set(to_nt(GEO_SCALARS[gf + "sfIntersects"](terms, point)).to_pylist()) == {
+        '"false"^^<http://www.w3.org/2001/XMLSchema#boolean>'}
+    assert set(to_nt(GEO_SCALARS[gf + "sfDisjoint"](terms, point)).to_pylist()) == {
+        '"true"^^<http://www.w3.org/2001/XMLSchema#boolean>'}

@@ -238,3 +238,264 @@ def test_many_batches_match_one(tmp_path):
     many = load(tmp_path / "many", [path], progress=False, batch_size=97)
     assert (one.total, one.duplicates) == (many.total, many.duplicates)
     assert quads(tmp_path / "one") == quads(tmp_path / "many")
+
+
+# -- one canonical form of every term, whatever the input format ---------------------------------
+SPARK_NT = (f'<{EX}a> <{EX}name> "x"^^<{XSD}string> .\n'
+            f'<{EX}a> <{EX}label> "Gr\\u00FCn \\"q\\"\\t"@DE-at .\n'
+            f'<{EX}caf\\u00E9> <{EX}p> "a\\u000Bb\\U0001F600" .\n'
+            f'<{EX}a> <{EX}n> "042"^^<{XSD}integer> .\n'
+            f'<{EX}a> <{EX}w> "POINT (1 2)"^^<{WKT}> .\n')
+SPARK_TTL = f"""@prefix ex: <{EX}> .
+@prefix xsd: <{XSD}> .
+ex:a ex:name "x"^^xsd:string ; ex:label 'Gr\\u00fcn "q"\t'@de-AT ; ex:n "042"^^xsd:integer ;
+  ex:w "POINT (1 2)"^^<{WKT}> .
+<{EX}café> ex:p \"\"\"a\x0bb\U0001F600\"\"\" .
+"""
+CANONICAL = {(f"<{EX}a>", f"<{EX}name>", '"x"', None),
+             (f"<{EX}a>", f"<{EX}label>", '"Grün \\"q\\"\\t"@de-at', None),
+             (f"<{EX}café>", f"<{EX}p>", '"a\\u000Bb\U0001F600"', None),
+             (f"<{EX}a>", f"<{EX}n>", f'"042"^^<{XSD}integer>', None),
+             (f"<{EX}a>", f"<{EX}w>", f'"POINT (1 2)"^^<{WKT}>', None)}
+
+
+def _parquet_of(path, nt_text, graph=None):
+    """The Spark transformer's Parquet triples of N-Triples text: the terms as written."""
+    rows = [line[:-2].split(" ", 2) for line in nt_text.splitlines()]
+    pq.write_table(pa.table({"s": [r[0] for r in rows], "p": [r[1] for r in rows], "o": [r[2] for r in rows],
+                             "g": [graph] * len(rows)}), path)
+    return path
+
+
+def _terms(store):
+    return set(pq.read_table(layout.open_version(store).terms, columns=["nt"]).column("nt").to_pylist())
+
+
+def test_parquet_terms_are_canonical_like_text_formats(tmp_path):
+    nt = write(tmp_path / "d.nt", SPARK_NT)
+    ttl = write(tmp_path / "d.ttl", SPARK_TTL)
+    par = _parquet_of(tmp_path / "d.parquet", SPARK_NT)
+    for name, src in (("nt", nt), ("ttl", ttl), ("parquet", par)):
+        load(tmp_path / name, [src], progress=False)
+        assert quads(tmp_path / name) == CANONICAL, name
+    assert _terms(tmp_path / "nt") == _terms(tmp_path / "ttl") == _terms(tmp_path / "parquet")
+    # one store, all three inputs: no duplicates in two spellings
+    s = load(tmp_path / "all", [nt, ttl, par], progress=False)
+    assert (s.total, s.duplicates) == (5, 10)
+    assert quads(tmp_path / "all") == CANONICAL
+
+
+def test_plain_literal_pattern_finds_parquet_triples(tmp_path):
+    from store import Store
+
+    load(tmp_path / "st", [_parquet_of(tmp_path / "d.parquet", SPARK_NT), write(tmp_path / "d.nt", SPARK_NT)],
+         progress=False)
+    st = Store(tmp_path / "st")
+    for lit in ('"x"', f'"x"^^<{XSD}string>'):
+        res = st.query(f"SELECT ?s WHERE {{ ?s <{EX}name> {lit} }}")
+        assert res.table.column("s").to_pylist() == [f"<{EX}a>"]
+    res = st.query(f'SELECT ?s WHERE {{ ?s <{EX}label> "Grün \\"q\\"\\t"@de-AT }}')
+    assert res.table.column("s").to_pylist() == [f"<{EX}a>"]
+
+
+def test_parquet_blank_nodes_and_graphs(tmp_path):
+    text = f"_:x <{EX}p> _:y .\n_:y <{EX}p> <{EX}b> .\n"
+    one = _parquet_of(tmp_path / "one.parquet", text, f"<{EX}g>")
+    two = _parquet_of(tmp_path / "two.parquet", text)
+    load(tmp_path / "st", [one, two], progress=False, batch_size=1)
+    got = quads(tmp_path / "st")
+    assert len(got) == 4 and len({q[0] for q in got}) == 4  # labels shared across batches, not across files
+    chain = {q[0]: q[2] for q in got if q[2].startswith("_:")}
+    assert all(any(q[0] == o for q in got) for o in chain.values())
+    assert {q[3] for q in got} == {None, f"<{EX}g>"}
+
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+@pytest.mark.skipif(not (DATA / "crops").is_dir(), reason="../shared/data is not there (CI has it)")
+def test_real_transform_output_same_store_from_nt_ttl_parquet(tmp_path):
+    import pyoxigraph as ox
+
+    from eolinked.spark import split_terms
+    from geotriples import generate_mapping, transform
+    from store import Store
+
+    generate_mapping(str(DATA / "crops/at/INSPIRE_SCHLAEGE_2025-1_POLYGON.gpkg"), str(tmp_path / "m.ttl"))
+    transform(str(tmp_path / "m.ttl"), str(tmp_path / "out.nt"))
+    text = (tmp_path / "out.nt").read_text(encoding="utf-8")
+    assert f"^^<{XSD}string>" in text  # the transformer writes xsd:string, as the Spark job does
+    batch = pa.RecordBatch.from_arrays([pa.array(text.splitlines())], ["value"])
+    pq.write_table(pa.Table.from_batches(list(split_terms([batch]))), tmp_path / "out.parquet")
+    with open(tmp_path / "out.ttl", "wb") as f:
+        ox.serialize(ox.parse(path=str(tmp_path / "out.nt"), format=ox.RdfFormat.N_TRIPLES), f,
+                     format=ox.RdfFormat.TURTLE)
+    stores = {}
+    for ext in ("nt", "ttl", "parquet"):
+        load(tmp_path / ext, [tmp_path / f"out.{ext}"], progress=False)
+        stores[ext] = quads(tmp_path / ext)
+    assert stores["nt"] == stores["ttl"] == stores["parquet"]
+    assert len(stores["nt"]) == len(text.splitlines())
+    assert not any(f"^^<{XSD}string>" in q[2] for q in stores["parquet"])
+    s = load(tmp_path / "all", [tmp_path / "out.nt", tmp_path / "out.parquet"], progress=False)
+    assert s.total == len(stores["nt"])  # no triple stored twice in two spellings
+    name = next(q for q in stores["nt"] if q[2].startswith('"') and "^^" not in q[2] and "@" not in q[2])
+    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s {name[1]} {name[2]} }}"
+    counts = {ext: Store(tmp_path / ext).query(query).table.column("n").to_pylist() for ext in stores}
+    assert counts["nt"] == counts["ttl"] == counts["parquet"] and counts["nt"] != ['"0"^^<{XSD}integer>']
+
+
+# -- Spark output directories ---------------------------------------------------------------------
+def test_spark_output_directories(tmp_path):
+    lines = NT.splitlines(keepends=True)
+    out_nt = tmp_path / "out.nt"
+    out_nt.mkdir()
+    write(out_nt / "part-00000.nt", "".join(lines[:2]))
+    with gzip.open(out_nt / "part-00001.nt.gz", "wt", encoding="utf-8") as f:
+        f.write("".join(lines[2:]))
+    (out_nt / "_SUCCESS").write_bytes(b"")
+    (out_nt / ".part-00000.nt.crc").write_bytes(b"\x00")
+    load(tmp_path / "st", [out_nt], progress=False)
+    assert strip_blanks(quads(tmp_path / "st")) == EXPECTED
+    # Spark's own text writer: part-*.txt(.gz); the directory's name gives the format
+    raw = tmp_path / "raw.nq"
+    raw.mkdir()
+    write(raw / "part-00000-0a1b-c000.txt", "".join(lines[:2]))
+    with gzip.open(raw / "part-00001-0a1b-c000.txt.gz", "wt", encoding="utf-8") as f:
+        f.write("".join(lines[2:]))
+    load(tmp_path / "st2", [raw], progress=False)
+    assert strip_blanks(quads(tmp_path / "st2")) == EXPECTED
+    par = tmp_path / "parcels.parquet"
+    par.mkdir()
+    _parquet_of(par / "part-00000-x.snappy.parquet", "".join(lines[:3]))
+    _parquet_of(par / "part-00001-x.snappy.parquet", SPARK_NT)
+    (par / "_SUCCESS").write_bytes(b"")
+    s = load(tmp_path / "st3", [par], progress=False)
+    assert s.total == 3 + 5
+    empty = tmp_path / "empty.nt"
+    empty.mkdir()
+    (empty / "_SUCCESS").write_bytes(b"")
+    with pytest.raises(EolinkedError, match="no part"):
+        load(tmp_path / "st4", [empty], progress=False)
+
+
+# -- skipping exactly the malformed statements ---------------------------------------------------
+GOOD = [f'<{EX}s{i}> <{EX}p> "v{i}" .' for i in range(8)]
+BAD = {"unterminated": f'<{EX}u> <{EX}p> "no end .',
+       "missing_dot": f'<{EX}m> <{EX}p> <{EX}o>',
+       "bad_iri": f'<{EX}i> <{EX}p> <not an iri> .',
+       "relative_iri": f'<{EX}i> <{EX}p> <rel> .',
+       "bad_escape": f'<{EX}e> <{EX}p> "a\\qb" .',
+       "bad_lang": f'<{EX}l> <{EX}p> "x"@-en .',
+       "two_triples": f'<{EX}t> <{EX}p> <{EX}o> . <{EX}t> <{EX}p> <{EX}o2> .',
+       "literal_subject": f'"s" <{EX}p> <{EX}o> .',
+       "unterminated_iri": f'<{EX}v> <{EX}p> <{EX}o .'}
+
+
+def _mixed(order):
+    """Lines with bad ones at the positions given; returns the text, bad line numbers and good subjects."""
+    lines, bad, good = [], [], set()
+    g = iter(GOOD * 10)
+    for kind in order:
+        if kind == "good":
+            line = next(g)
+            good.add(line.split(" ")[0])
+        else:
+            line = BAD[kind]
+            bad.append(len(lines) + 1)
+        lines.append(line)
+    return lines, bad, good
+
+
+CASES = {
+    "each_kind_between_good": [k for kind in BAD for k in ("good", kind)] + ["good"],
+    "bad_in_a_row": ["good", "unterminated", "missing_dot", "bad_escape", "good", "good"],
+    "bad_first_and_last": ["missing_dot", "good", "comment", "good", "bad_escape"],
+    "unterminated_before_many": ["good", "unterminated"] + ["good"] * 7,
+    "missing_dot_at_end": ["good", "good", "missing_dot"],
+    "only_bad": ["unterminated", "missing_dot"],
+}
+BAD["comment"] = "# a comment line"
+
+
+@pytest.mark.parametrize("newline_at_end", [True, False])
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("batch", [500_000, 2])
+def test_skip_exactly_the_bad_lines(tmp_path, case, newline_at_end, batch):
+    order = CASES[case]
+    lines, bad, good = _mixed(order)
+    bad = [n for n, k in zip(range(1, len(order) + 1), order) if k not in ("good", "comment")]
+    text = "\n".join(lines) + ("\n" if newline_at_end else "")
+    for ext in ("nt", "nq"):
+        path = write(tmp_path / f"m.{ext}", text)
+        s = load(tmp_path / f"st{ext}", [path], on_error="skip", progress=False, batch_size=batch)
+        assert {q[0] for q in quads(tmp_path / f"st{ext}")} == good
+        assert s.skipped == len(bad)
+        report = Path(s.report).read_text(encoding="utf-8").splitlines()
+        named = sorted(int(r[len(str(path)) + 1:].split(":")[0]) for r in report if r.startswith(f"{path}:"))
+        assert named == bad
+        if bad:
+            with pytest.raises(EolinkedError) as err:
+                load(tmp_path / f"fail{ext}", [path], progress=False, batch_size=batch)
+            assert str(err.value).startswith(f"{path}:{bad[0]}: ")
+
+
+def test_skip_report_messages(tmp_path):
+    path = write(tmp_path / "m.nt", "\n".join([GOOD[0], BAD["unterminated"], GOOD[1], BAD["missing_dot"], GOOD[2],
+                                              BAD["bad_escape"]]))
+    s = load(tmp_path / "st", [path], on_error="skip", progress=False)
+    report = Path(s.report).read_text(encoding="utf-8")
+    assert f"{path}:2: column " in report and "unterminated" in report
+    assert f"{path}:4: column " in report and "dot" in report
+    assert f"{path}:6: column " in report and "escape" in report
+    with pytest.raises(EolinkedError) as err:
+        load(tmp_path / "st2", [path], progress=False)
+    assert f"{path}:2: column" in str(err.value) and "on_error='skip'" in str(err.value)
+
+
+def test_parquet_rows_named(tmp_path):
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"s": [f"<{EX}a>", f"<{EX}b>", "oops", f"<{EX}c>", f"<{EX}d>"],
+                             "p": [f"<{EX}p>"] * 5,
+                             "o": ['"x"', '"y"@-bad', '"z"', f"<rel>", '"w"@EN']}), path)
+    s = load(tmp_path / "st", [path], on_error="skip", progress=False)
+    assert {q[0] for q in quads(tmp_path / "st")} == {f"<{EX}a>", f"<{EX}d>"}
+    report = Path(s.report).read_text(encoding="utf-8")
+    assert all(f"{path}: row {n}:" in report for n in (2, 3, 4)) and f"{path}: row 1:" not in report
+    with pytest.raises(EolinkedError) as err:
+        load(tmp_path / "st2", [path], progress=False)
+    assert f"{path}: row 2" in str(err.value)
+
+
+# -- empty geometry literals (GeoSPARQL 1.1 Req 13 / 16) ---------------------------------------------
+GEO = "http://www.opengis.net/ont/geosparql#"
+EMPTY_LITERALS = {"g1": f'""^^<{WKT}>', "g2": f'"   "^^<{WKT}>',
+                  "g3": f'"<http://www.opengis.net/def/crs/EPSG/0/4326> "^^<{WKT}>',
+                  "g4": f'""^^<{GEO}gmlLiteral>', "g5": f'" \\n "^^<{GEO}geoJSONLiteral>'}
+
+
+def test_empty_geometry_literals(tmp_path):
+    from store import Store
+
+    text = "".join(f"<{EX}{k}> <{GEO}asWKT> {v} .\n" for k, v in EMPTY_LITERALS.items())
+    text += f'<{EX}p> <{GEO}asWKT> "POINT (1 2)"^^<{WKT}> .\n'
+    s = load(tmp_path / "st", [write(tmp_path / "e.nt", text)], progress=False)
+    assert s.invalid_geometries == 0 and s.report is None
+    v = layout.open_version(tmp_path / "st")
+    nt = pq.read_table(v.terms, columns=["nt"]).column("nt").to_pylist()
+    rows = {nt[r["id"]]: r for r in pq.read_table(v.geometries).to_pylist()}
+    assert len(rows) == 6 and v.stats["geometries"] == 6
+    for lit in EMPTY_LITERALS.values():
+        row = rows[lit]
+        assert shapely.from_wkb(row["wkb"]).is_empty and shapely.from_wkb(row["wkb84"]).is_empty
+        assert all(row[k] != row[k] for k in ("minx", "miny", "maxx", "maxy"))  # NaN
+    assert rows[EMPTY_LITERALS["g3"]]["crs"] == "http://www.opengis.net/def/crs/EPSG/0/4326"
+    st = Store(tmp_path / "st")
+    prefix = f"PREFIX geo: <{GEO}> PREFIX geof: <http://www.opengis.net/def/function/geosparql/> "
+    res = st.query(prefix + "SELECT ?f WHERE { ?f geo:asWKT ?w FILTER(geof:isEmpty(?w)) }")
+    assert sorted(res.table.column("f").to_pylist()) == sorted(f"<{EX}{k}>" for k in EMPTY_LITERALS)
+    box = f'"POLYGON ((0 0, 5 0, 5 5, 0 5, 0 0))"^^<{WKT}>'
+    res = st.query(prefix + f"SELECT ?f WHERE {{ ?f geo:asWKT ?w FILTER(geof:sfIntersects(?w, {box})) }}")
+    assert res.table.column("f").to_pylist() == [f"<{EX}p>"]
+    res = st.query(prefix + f"SELECT ?f WHERE {{ ?f geo:asWKT ?w FILTER(geof:sfDisjoint(?w, {box})) }}")
+    assert sorted(res.table.column("f").to_pylist()) == sorted(f"<{EX}{k}>" for k in EMPTY_LITERALS)
