@@ -846,7 +846,10 @@ def geometry_table(terms: pa.Table) -> tuple[pa.Table, list[str]]:
         pieces.append(pa.table([sub.column("id").take(pa.array(keep)), pa.array(iris[keep].tolist(), pa.string()),
                                 pa.array(shapely.to_wkb(geoms[keep]), pa.binary()),
                                 pa.array(shapely.to_wkb(g84[keep]), pa.binary()),
-                                *(pa.array(bounds[:, k]) for k in range(4))], schema=GEOM_SCHEMA))
+                                # an empty geometry has no box: null, not NaN (SedonaDB 0.5 read a NaN as the
+                                # row group's min when min = max in the Parquet statistics)
+                                *(pa.array(bounds[:, k], from_pandas=True) for k in range(4))],
+                               schema=GEOM_SCHEMA))
     table = pa.concat_tables(pieces) if pieces else GEOM_SCHEMA.empty_table()
     return table, problems
 

@@ -34,8 +34,6 @@ KNOWN_FAILURES: dict[str, str] = {
         'a zero-length path from a constant that is not in the store yields nothing (the constant has no term id)',
     'sparql11/property-path/zero_or_one_set_end':
         'a zero-length path from a constant that is not in the store yields nothing (the constant has no term id)',
-    'sparql10/syntax-sparql2/syntax-general-08':
-        "rdflib's parser rejects the valid literal '-1.0' after an IRI without space ('<b>-1.0')",
     'sparql11/syntax-query/test_codepoint_invalid_escaped_bad_06':
         'negative syntax test: a lone surrogate \\u escape in a literal is not rejected (rdflib accepts it)',
     'sparql10/syntax-sparql3/syn-bad-26':
