@@ -10,6 +10,9 @@ from .expr import as_term, col, sql_str
 from eolinked.vocab import XSD
 
 _INTEGER = f'"^^<{XSD}integer>'
+# SPARQL 1.1 18.5.1: the multiset an aggregate reads keeps the errors of its expression (ListEval),
+# and MIN / MAX / GROUP_CONCAT of a multiset holding an error are errors (SUM and AVG: see udfs)
+_STRICT = ("MIN", "MAX", "GROUP_CONCAT")
 
 
 def compile_aggregates(c, node, graph):
@@ -66,7 +69,10 @@ def compile_aggregates(c, node, graph):
         else:
             sep = agg["separator"] if "separator" in agg else None
             sep_sql = sql_str(sep) if sep is not None else "CAST(NULL AS VARCHAR)"
-            aggs.append(f"sp_agg({sql_str(kind)}, array_agg({distinct}a{j}), {sep_sql}) AS {col(None, res)}")
+            call = f"sp_agg({sql_str(kind)}, array_agg({distinct}a{j}), {sep_sql})"
+            if kind in _STRICT:  # an unbound value or error in the group makes the aggregate an error
+                call = f"CASE WHEN count(a{j}) < count(*) THEN CAST(NULL AS VARCHAR) ELSE {call} END"
+            aggs.append(f"{call} AS {col(None, res)}")
             out_cols[res] = "nt"
     inner = c.add(f"SELECT {', '.join(pre) or '1 AS one'} FROM {rel.name} r", {})
     group_by = f" GROUP BY {', '.join(keys)}" if keys else ""
