@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-import pyproj
 import shapely
 
 from . import distance as dist
@@ -29,7 +28,7 @@ class LinkSpec:
     distance: float | None = None
     geographic: bool = False
     unit: float = 1.0          # metres per CRS unit (projected CRS)
-    geod: str | None = None    # pyproj.Geod initstring (geographic CRS, distance mode)
+    crs: str | None = None     # the common CRS (IRI, else WKT) distances are measured in
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -80,8 +79,7 @@ def verify_pairs(source_geoms: np.ndarray, target_geoms: np.ndarray, i: np.ndarr
     """One DE-9IM matrix per pair (or one distance in distance mode), all relations from it."""
     a, b = source_geoms[i], target_geoms[j]
     if spec.distance is not None:
-        geod = pyproj.Geod(spec.geod) if spec.geographic else None
-        d = dist.distances(a, b, geod, spec.unit)
+        d = dist.distances(a, b, spec.crs)
         return Verified(i, j, (d <= spec.distance)[:, None], distance=d)
     codes = relate(a, b)
     return Verified(i, j, holds(codes, shapely.get_dimensions(a), shapely.get_dimensions(b), spec.relations), codes)

@@ -27,7 +27,7 @@ from eolinked.ntriples import utf8_bytes
 
 from . import weighting as wt
 from .align import align, metres_per_unit
-from .distance import geod_of
+from .distance import crs_spec
 from .index import Grid, build_index, make_grid
 from .partition import LinkSpec, Verified, verify_pairs
 from .readers import Features, read_features
@@ -92,7 +92,7 @@ def prepare(source: Features, target: Features, *, relations="all", within_dista
     notes = [f"{f.name}: {n}" for f in (source, target) for n in f.notes] + ([note] if note else [])
     spec = LinkSpec(names, within_distance, bool(common.is_geographic),
                     1.0 if common.is_geographic else metres_per_unit(common),
-                    geod_of(common).initstring if common.is_geographic else None)
+                    crs_spec(common) if within_distance is not None else None)
     sb, tb = source.bounds, spec.query_bounds(target.bounds)
     grid = make_grid(sb, tb)
     return Job(source, target, spec, grid, index and build_index(index, grid, sb), sb, tb, max(1, batch_size), notes)

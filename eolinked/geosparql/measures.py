@@ -1,8 +1,8 @@
 """Measures: distance, area, length, perimeter (GeoSPARQL 1.0 distance, 1.1 metric* and unit forms).
 
-Linear units on a geographic CRS are geodesic on the CRS ellipsoid: distances are the geodesic
-distance between the nearest points (found in the local UTM zone of the pair, see
-:mod:`.geodesy`), lengths sum geodesic segments, areas are ellipsoidal.  On a projected CRS
+Linear units on a geographic CRS are geodesic on the CRS ellipsoid: distances are the exact
+minimum geodesic distance between the two geometries (:func:`.geodesy.geodesic_distance`, the
+function interlink's distance links use too), lengths sum geodesic segments, areas are ellipsoidal.  On a projected CRS
 they are Cartesian, scaled by the CRS's axis unit.  Angular units (uom:degree, uom:radian) on
 a geographic CRS measure in the lon/lat plane (as GEOS would); on a projected CRS a distance
 is turned into the central angle on the mean Earth sphere.  Z is ignored; results are
@@ -23,46 +23,18 @@ from ._core import (
     geographic,
     geometries,
     iri_values,
-    reproject,
-    safe,
     units,
 )
 from .geodesy import (
     MEAN_EARTH_RADIUS,
-    centres,
-    geod,
     geodesic_areas,
+    geodesic_distance,
     geodesic_lengths,
     lines_of,
-    zones,
 )
 
 AREA_UNITS = {UOM + "squareMetre": 1.0, UOM + "squareMeter": 1.0, UOM + "squareKilometre": 1e6,
               UOM + "squareKilometer": 1e6, UOM + "hectare": 1e4, UOM + "acre": 4046.8564224}
-
-
-def _nearest_geodesic(a: Geoms, b: Geoms, sel: np.ndarray) -> np.ndarray:
-    """Geodesic metres between the nearest points of lon/lat pairs (same CRS per row)."""
-    out = np.full(len(a), np.nan)
-    xa, ya = centres(a.geom)
-    xb, yb = centres(b.geom)
-    zone = zones((xa + xb) / 2, (ya + yb) / 2)
-    for iri in set(a.crs[sel].tolist()):
-        for z in np.unique(zone[sel & (a.crs == iri)]):
-            rows = sel & (a.crs == iri) & (zone == z)
-            pa_, pb_ = reproject(a.geom[rows], iri, f"EPSG:{z}"), reproject(b.geom[rows], iri, f"EPSG:{z}")
-            good = ~shapely.is_missing(pa_) & ~shapely.is_missing(pb_)
-            line = np.full(len(pa_), None, object)
-            line[good] = safe(shapely.shortest_line, pa_[good], pb_[good])
-            back = reproject(line, f"EPSG:{z}", iri)
-            ok = ~shapely.is_missing(back)
-            xy = shapely.get_coordinates(back[ok]).reshape(-1, 2, 2)
-            d = np.full(len(back), np.nan)
-            d[ok] = geod(iri).inv(xy[:, 0, 0], xy[:, 0, 1], xy[:, 1, 0], xy[:, 1, 1])[2]
-            # coincident or intersecting geometries: exactly 0
-            d[ok & (shapely.distance(pa_, pb_) == 0)] = 0.0
-            out[rows] = d
-    return out
 
 
 def distance(a: Terms, b: Terms, unit: Terms) -> Terms:
@@ -79,7 +51,7 @@ def distance(a: Terms, b: Terms, unit: Terms) -> Terms:
     metres[~geo] = planar[~geo] * metres_per_unit[~geo]
     need = linear & geo
     if need.any():
-        metres[need] = _nearest_geodesic(ga, gb, need)[need]
+        metres[need] = geodesic_distance(ga.geom[need], gb.geom[need], ga.crs[need])
     out[linear] = metres[linear] / factor[linear]
     # angular: planar degrees on a geographic CRS, central angle on a projected one
     deg = np.where(geo, planar, np.degrees(metres / MEAN_EARTH_RADIUS))

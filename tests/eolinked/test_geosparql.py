@@ -189,6 +189,70 @@ def test_polygon_distance_and_units():
     assert values(f("distance")(a, a, unit("metre", 1))) == ["0.0"]
 
 
+def exact_wkt(geoms, crs=CRS84_IRI) -> Terms:
+    """geo:wktLiteral terms that read back to exactly these coordinates."""
+    from eolinked.literals import wkt_literals
+    return Terms.literals(wkt_literals(np.asarray(geoms, object), crs), WKT_LITERAL)
+
+
+def _near_pairs(rng, lat, n=40):
+    """Random points, lines and polygons (tens of metres) a few metres to ~200 m apart near ``lat``."""
+    def one(x0, y0):
+        kind, pts = rng.integers(0, 3), np.column_stack([x0 + rng.normal(0, 3e-4, 5), y0 + rng.normal(0, 2e-4, 5)])
+        if kind == 0:
+            return shapely.Point(pts[0])
+        return shapely.LineString(pts) if kind == 1 else shapely.convex_hull(shapely.MultiPoint(pts))
+    a, b = [], []
+    for _ in range(n):
+        x0, y0 = rng.uniform(-170, 170), lat + rng.uniform(-0.3, 0.3)
+        a.append(one(x0, y0))
+        b.append(one(x0 + rng.normal(0, 1e-3), y0 + rng.normal(0, 6e-4)))
+    return np.array(a, object), np.array(b, object)
+
+
+@pytest.mark.parametrize("lat", [0.0, 45.0, 70.0, -45.0])
+def test_distance_is_the_exact_geodesic_minimum(lat):
+    """geof:distance against an independent brute force (0.5 m densification, all point pairs)."""
+    from eolinked.geosparql.geodesy import geodesic_distance
+
+    from .geodesic_reference import brute_distances, tolerance
+
+    a, b = _near_pairs(np.random.default_rng(int(lat) + 100), lat)
+    want = brute_distances(a, b)
+    got = floats(f("distance")(exact_wkt(a), exact_wkt(b), unit("metre", len(a))))
+    assert (want > 0).sum() > 30 and (want == 0).any()
+    assert (got <= want + 1e-6).all()                      # never more than an actual pair of points
+    assert (want - got <= tolerance(got)).all()            # and as small as the brute force allows
+    assert np.array_equal(got, geodesic_distance(a, b, CRS84_IRI))  # the shared core, bit for bit
+    np.testing.assert_array_equal(floats(f("metricDistance")(exact_wkt(a), exact_wkt(b))), got)
+    # EPSG:4326 literals (latitude first) give the same metres
+    np.testing.assert_array_equal(floats(f("distance")(exact_wkt(a, EPSG + "4326"), exact_wkt(b),
+                                                       unit("metre", len(a)))), got)
+
+
+def test_distance_to_a_long_edge_is_not_a_chord_bound():
+    """A point north of the middle of a 40 km edge along a parallel: the edge bulges towards the
+    equator (it is straight in lon/lat), so the nearest point is found on the ellipsoid, not on a
+    chord of a projection; lon/lat edge against a point 1 km away, in both argument orders."""
+    from .geodesic_reference import brute_distance, tolerance
+
+    line, point = shapely.LineString([(10.0, 60.0), (10.72, 60.0)]), shapely.Point(10.36, 60.009)
+    want = brute_distance(line, point)
+    ab = floats(f("distance")(wkt(line.wkt), wkt(point.wkt), unit("metre", 1)))[0]
+    ba = floats(f("distance")(wkt(point.wkt), wkt(line.wkt), unit("metre", 1)))[0]
+    assert ab == ba and want - tolerance(ab) <= ab <= want + 1e-6
+    meridian = WGS84.inv(10.36, 60.0, 10.36, 60.009)[2]  # the nearest point is on the edge below it
+    assert ab == pytest.approx(meridian, abs=1e-6)
+
+
+def test_distance_rows_do_not_depend_on_their_batch():
+    rng = np.random.default_rng(11)
+    a, b = _near_pairs(rng, 52.0, 30)
+    together = floats(f("distance")(exact_wkt(a), exact_wkt(b), unit("metre", len(a))))
+    alone = [floats(f("distance")(exact_wkt([x]), exact_wkt([y]), unit("metre", 1)))[0] for x, y in zip(a[:8], b[:8])]
+    assert together[:8].tolist() == alone
+
+
 def test_projected_distance_is_cartesian():
     a, b = wkt(f"<{EPSG}25832> POINT (500000 5500000)"), wkt(f"<{EPSG}25832> POINT (503000 5504000)")
     assert floats(f("distance")(a, b, unit("metre", 1))).tolist() == [5000.0]

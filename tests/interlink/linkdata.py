@@ -155,11 +155,12 @@ def write_parquet_triples(path: Path, f: Features, crs="OGC:CRS84") -> Path:
 
 
 # -- real data -----------------------------------------------------------------------------------
-def osm_layer(path: Path, layer: str, key: str, columns=("osm_id", "osm_way_id"), limit=None) -> Features:
-    """Features of an OSM layer whose ``key`` tag is set, IRIs from the node/way/relation id."""
-    cols = [c for c in columns if c] + [key]
+def osm_layer(path: Path, layer: str, key: str | None, columns=("osm_id", "osm_way_id"), limit=None) -> Features:
+    """Features of an OSM layer whose ``key`` tag is set (all with None), IRIs from the node/way/relation id."""
+    cols = list(dict.fromkeys([c for c in columns if c] + ([key] if key else [])))
     t = next(read_vector(path, layer, cols, batch_size=1 << 20))
-    t = t.filter(pc.is_valid(t[key]))
+    if key:
+        t = t.filter(pc.is_valid(t[key]))
     if "osm_way_id" in cols:
         oid = pc.coalesce(t["osm_id"], pc.binary_join_element_wise("w", t["osm_way_id"], ""))
     else:
