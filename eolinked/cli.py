@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from eolinked.errors import EolinkedError
@@ -38,8 +39,25 @@ def main(argv: list[str] | None = None) -> int:
     return run(build_parser(), argv)
 
 
+EXIT_CLOSED_OUTPUT = 128 + 13  # what a shell reports for a program ended by SIGPIPE
+
+
 def run(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
-    """Parse ``argv`` and run the chosen subcommand; errors print one clear message."""
+    """Parse ``argv`` and run the chosen subcommand; errors print one clear message.
+
+    A standard output closed by its reader (``eolinked query ... | head``) ends the command
+    quietly with exit status 141, as a program killed by SIGPIPE, instead of a traceback."""
+    try:
+        try:
+            return _run(parser, argv)
+        finally:
+            sys.stdout.flush()  # buffered output meets a closed pipe here, not at interpreter exit
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_CLOSED_OUTPUT
+
+
+def _run(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help()
@@ -52,6 +70,16 @@ def run(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; no output was left behind", file=sys.stderr)
         return 130
+
+
+def _discard_stdout() -> None:
+    """Point standard output at /dev/null, so that Python's own flush at exit cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file behind sys.stdout (e.g. captured in tests)
+        pass
 
 
 if __name__ == "__main__":

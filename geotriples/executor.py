@@ -47,16 +47,19 @@ class Executor:
     def context(self, tm: TriplesMap, source: Source, batch: Batch) -> Context:
         geo_refs = {r for r in batch.table.column_names if source.resolve(r) in source.geometry_columns}
         geometry = GeometryColumn(batch.table, geo_refs, source.crs, self.options.target_crs,
-                                  self.options.invalid, source.path, batch.offset, self.options.report)
+                                  self.options.invalid, source.path, batch.offset, self.options.report,
+                                  source.describe_record)
         return Context(batch, tm.name, source.path, tm.base_iri or self.options.base_iri,
                        tm.natural_datatypes, geometry, self.options.report)
 
     def lines(self, tm: TriplesMap, source: Source, batch: Batch, defer_joins: bool = False) -> list[pa.Array]:
-        """The batch's lines; with ``defer_joins`` the referencing object maps that need a parent
-        index are left out (a distributed engine joins them, see ``join_templates``)."""
+        """The batch's lines, record by record (each record's lines in term map order), so the
+        output does not depend on where batches or worker partitions start; with ``defer_joins``
+        the referencing object maps that need a parent index are left out (a distributed engine
+        joins them, see ``join_templates``)."""
         ctx = self.context(tm, source, batch)
         subject = self._terms(term_values(tm.subject, ctx))
-        out: list[pa.Array] = []
+        out: list[tuple[pa.Array, np.ndarray]] = []
         graphs = [term_values(g, ctx) for g in tm.graphs]
         for cls in tm.classes:
             out += self._emit(subject, self._terms(constant(RDF_TYPE)), self._terms(constant(f"<{cls}>")), graphs, ctx)
@@ -70,7 +73,7 @@ class Executor:
                 obj = self._terms(obj)
                 for pred in predicates:
                     out += self._emit(subject, pred, obj, pgraphs, ctx)
-        return out
+        return _record_order(out)
 
     def needs_parent_index(self, om, tm: TriplesMap) -> bool:
         """A referencing object map whose parent subjects come from another source or a join condition."""
@@ -89,7 +92,7 @@ class Executor:
             if any(o is om for o in pom.objects):
                 pgraphs = graphs + [term_values(g, ctx) for g in pom.graphs]
                 for p in pom.predicates:
-                    lines += self._emit(subject, term_values(p, ctx), marker, pgraphs, ctx)
+                    lines += [arr for arr, _ in self._emit(subject, term_values(p, ctx), marker, pgraphs, ctx)]
         keys = _key_table([raw_values(child, ctx) for child, _ in om.joins], ctx.n)
         names = [f"k{i}" for i in range(len(om.joins))]
         if not lines:
@@ -120,7 +123,9 @@ class Executor:
             return Values(dense=abbreviate(v.dense, self.options.prefixes))
         return Values(rows=v.rows, sparse=abbreviate(v.sparse, self.options.prefixes))
 
-    def _emit(self, s: Values, p: Values, o: Values, graphs: list[Values], ctx: Context) -> list[pa.Array]:
+    def _emit(self, s: Values, p: Values, o: Values, graphs: list[Values],
+              ctx: Context) -> list[tuple[pa.Array, np.ndarray]]:
+        """Lines of one triple pattern per graph, each with the record number of every line."""
         if not self.options.quads:
             graphs = []
         targets = graphs or [constant(DEFAULT_GRAPH)]
@@ -143,13 +148,15 @@ class Executor:
             v = combine(parts, join, ctx.n)
             if v.is_const:
                 if v.const is not None:
-                    result.append(pa.repeat(pa.scalar(v.const, pa.string()), ctx.n))
+                    result.append((pa.repeat(pa.scalar(v.const, pa.string()), ctx.n), np.arange(ctx.n)))
                 continue
             arr = v.dense if v.dense is not None else v.sparse
+            rows = np.arange(ctx.n) if v.dense is not None else v.rows
             if arr.null_count:
-                arr = arr.drop_null()
+                valid = arr.is_valid()
+                rows, arr = rows[valid.to_numpy(zero_copy_only=False)], arr.filter(valid)
             if len(arr):
-                result.append(arr)
+                result.append((arr, rows))
         return result
 
     # -- referencing object maps ---------------------------------------------
@@ -182,6 +189,18 @@ class Executor:
             index = pa.table({**{f"k{i}": pa.array([], pa.string()) for i in range(len(om.joins))},
                               "__subject": pa.array([], pa.string())})
         self.parent_index[_index_key(om)] = index
+
+
+def _record_order(parts: list[tuple[pa.Array, np.ndarray]]) -> list[pa.Array]:
+    """One array of all lines, ordered by record and, within a record, as emitted."""
+    if len(parts) <= 1:
+        return [arr for arr, _ in parts]
+    rows = np.concatenate([r for _, r in parts])
+    order = np.argsort(rows, kind="stable")
+    arrays = [arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr for arr, _ in parts]
+    big = any(pa.types.is_large_string(a.type) for a in arrays) or sum(a.nbytes for a in arrays) >= 1 << 30
+    kind = pa.large_string() if big else pa.string()  # one type; 64-bit offsets past 1 GB of text
+    return [pa.concat_arrays([a if a.type == kind else a.cast(kind) for a in arrays]).take(pa.array(order))]
 
 
 def _index_key(om: RefObjectMap) -> tuple[str, str]:

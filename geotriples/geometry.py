@@ -14,13 +14,18 @@ from eolinked.vocab import WKT_LITERAL
 INVALID_POLICIES = ("repair", "skip", "fail")
 
 
+def _present(col: pa.Array) -> np.ndarray:
+    """Boolean numpy mask of non-null entries."""
+    return col.is_valid().to_numpy(zero_copy_only=False)
+
+
 class GeometryColumn:
     """Decodes and caches the geometries a batch's references hold."""
 
     WKT = WKT_LITERAL
 
     def __init__(self, table: pa.Table, geometry_columns, source_crs, target_crs, invalid: str,
-                 where: str, offset: int, report: dict):
+                 where: str, offset: int, report: dict, describe=None):
         self.table = table
         self.names = frozenset(geometry_columns)
         self.source_crs = source_crs
@@ -29,6 +34,7 @@ class GeometryColumn:
         self.where = where
         self.offset = offset
         self.report = report
+        self.describe = describe or (lambda record: f"record {record}")  # names a 1-based record
         self._cache: dict[str, tuple[np.ndarray, object]] = {}
 
     def is_geometry_ref(self, ref: str) -> bool:
@@ -58,7 +64,9 @@ class GeometryColumn:
 
     def decode(self, col: pa.Array):
         if pa.types.is_binary(col.type) or pa.types.is_large_binary(col.type):
-            geoms = shapely.from_wkb(np.asarray(col.to_numpy(zero_copy_only=False)), on_invalid="raise")
+            data = np.asarray(col.to_numpy(zero_copy_only=False))
+            geoms = shapely.from_wkb(data, on_invalid="ignore")
+            self._unreadable(geoms, _present(col), "WKB", lambda i: shapely.from_wkb(data[i:i + 1]))
             crs = self.source_crs
         else:
             geoms, crs = self._decode_text(col.cast(pa.string()))
@@ -70,15 +78,15 @@ class GeometryColumn:
 
     def _decode_text(self, col: pa.Array):
         is_json = pc.fill_null(pc.starts_with(pc.utf8_ltrim_whitespace(col), "{"), False)
+        present = _present(col)
         if pc.any(is_json).as_py():
             if not pc.all(pc.or_(is_json, pc.is_null(col))).as_py():
                 raise EolinkedError("a geometry column mixes GeoJSON and WKT", where=self.where)
-            return literals.parse_geojson_literals(col), crslib.iri_to_crs(crslib.CRS84_IRI)
-        try:
-            geoms, iris = literals.parse_wkt_literals(col)
-        except EolinkedError as exc:
-            raise EolinkedError(exc.message, where=f"{self.where} (records from {self.offset + 1})",
-                                hint="fix the WKT, or run with --invalid skip") from None
+            geoms = literals.parse_geojson_literals(col, on_invalid="null")
+            self._unreadable(geoms, present, "GeoJSON", lambda i: literals.parse_geojson_literals(col.slice(i, 1)))
+            return geoms, crslib.iri_to_crs(crslib.CRS84_IRI)
+        geoms, iris = literals.parse_wkt_literals(col, on_invalid="null")
+        self._unreadable(geoms, present, "WKT", lambda i: literals.parse_wkt_literals(col.slice(i, 1)))
         iris = pa.array(iris, pa.string()) if not isinstance(iris, pa.Array) else iris
         distinct = [i for i in pc.unique(iris).to_pylist() if i is not None]
         if not distinct:
@@ -92,6 +100,29 @@ class GeometryColumn:
             geoms[sel] = crslib.reproject(geoms[sel], crslib.iri_to_crs(iri), target)
         return geoms, target
 
+    def _unreadable(self, geoms: np.ndarray, present: np.ndarray, kind: str, parse_one) -> None:
+        """Text that is no geometry (or names an unknown CRS): --invalid skip leaves the record's
+        geometry out (counted); repair cannot repair text and fails like fail, naming the record."""
+        bad = present & shapely.is_missing(geoms)
+        if not bad.any():
+            return
+        first = int(np.flatnonzero(bad)[0])
+        record = self.offset + first + 1
+        if self.invalid == "skip":
+            self.report["unreadable"] = self.report.get("unreadable", 0) + int(bad.sum())
+            self.report["first_unreadable_record"] = min(self.report.get("first_unreadable_record", record), record)
+            return
+        try:
+            parse_one(first)
+            why = f"not a {kind} geometry"
+        except EolinkedError as exc:
+            why = exc.message.replace(" at index 0:", "")
+        except Exception as exc:  # shapely's GEOSException
+            why = str(exc)
+        more = f" ({int(bad.sum()) - 1} more in this batch)" if bad.sum() > 1 else ""
+        raise EolinkedError(f"unreadable {kind} in {self.describe(record)}: {why}{more}", where=self.where,
+                            hint=f"fix the {kind}, or run with --invalid skip to leave such records' geometry out")
+
     def _check(self, geoms: np.ndarray) -> np.ndarray:
         present = ~shapely.is_missing(geoms)
         invalid = present & ~shapely.is_valid(geoms)
@@ -100,7 +131,7 @@ class GeometryColumn:
         first = int(np.flatnonzero(invalid)[0])
         if self.invalid == "fail":
             reason = shapely.is_valid_reason(geoms[first])
-            raise EolinkedError(f"invalid geometry in record {self.offset + first + 1}: {reason}",
+            raise EolinkedError(f"invalid geometry in {self.describe(self.offset + first + 1)}: {reason}",
                                 where=self.where,
                                 hint="run with --invalid repair (make_valid) or --invalid skip")
         geoms = geoms.copy()

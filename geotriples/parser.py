@@ -105,7 +105,7 @@ class MappingReader:
     def label(self, node) -> str:
         if isinstance(node, URIRef):
             return f"<{node}>"
-        return "a blank node (" + ", ".join(self._short(p) for p in set(self.g.predicates(node)))[:120] + ")"
+        return "a blank node (" + ", ".join(sorted({self._short(p) for p in self.g.predicates(node)}))[:120] + ")"
 
     @staticmethod
     def _short(term) -> str:
@@ -123,8 +123,12 @@ class MappingReader:
             raise EolinkedError("no triples map found", where=self.path,
                                 hint="a triples map needs rml:logicalSource and rml:subjectMap")
         maps = {}
-        for node in sorted(nodes, key=str):
-            tm = self.triples_map(node)
+        # rdflib yields multi-valued properties in hash order and labels blank nodes at random: sort
+        # by IRI, blank nodes by their content, so the output is the same on every run
+        ordered = sorted(nodes, key=lambda n: (isinstance(n, BNode), self._describe(n, 4) if isinstance(n, BNode)
+                                               else str(n)))
+        for k, node in enumerate(ordered):
+            tm = self.triples_map(node, k)
             maps[tm.id] = tm
         for tm in maps.values():
             for pom in tm.poms:
@@ -139,9 +143,9 @@ class MappingReader:
     def _is_function_map(self, node) -> bool:
         return (None, URIRef(vocab.RML + "functionValue"), node) in self.g
 
-    def triples_map(self, node) -> TriplesMap:
-        subjects = list(self.g.objects(node, R.subjectMap)) + [
-            self._constant_shortcut(c) for c in self.g.objects(node, R.subject)]
+    def triples_map(self, node, position: int = 0) -> TriplesMap:
+        subjects = self.ordered(node, R.subjectMap) + [
+            self._constant_shortcut(c) for c in self.ordered(node, R.subject)]
         if len(subjects) != 1:
             raise self.error(node, f"has {len(subjects)} subject maps; a triples map needs exactly one",
                              hint="give the triples map one rml:subjectMap")
@@ -149,17 +153,19 @@ class MappingReader:
         name = str(node) if isinstance(node, URIRef) else f"_:{node}"
         subj_node = subjects[0]
         subject = self.term_map(subj_node, "subject") if not isinstance(subj_node, TermMap) else subj_node
-        classes = [str(c) for c in self.g.objects(subj_node, R["class"])] if not isinstance(subj_node, TermMap) else []
+        classes = [str(c) for c in self.ordered(subj_node, R["class"])] if not isinstance(subj_node, TermMap) else []
         graphs = self.graph_maps(subj_node) if not isinstance(subj_node, TermMap) else []
         poms = [self.predicate_object_map(p) for p in self.ordered(node, R.predicateObjectMap)]
-        tm = TriplesMap(id=name, name=self._tm_label(node), source=self.logical_source(node),
+        tm = TriplesMap(id=name, name=self._tm_label(node, position), source=self.logical_source(node),
                         subject=subject, classes=classes, graphs=graphs, poms=poms,
                         base_iri=str(base) if base is not None else None, natural_datatypes=self.natural)
         _assign_keys(tm)
         return tm
 
     @staticmethod
-    def _tm_label(node) -> str:
+    def _tm_label(node, position: int) -> str:
+        if isinstance(node, BNode):  # blank node ids change from parse to parse; positions do not
+            return f"triplesMap{position + 1}"
         text = str(node)
         return text.rsplit("#", 1)[-1] if "#" in text else text.rsplit("/", 1)[-1] or text
 
@@ -188,9 +194,9 @@ class MappingReader:
                     v = self.one(dialect, URIRef(CSVW + key))
                     if v is not None:
                         options[key] = str(v)
-            for null in self.g.objects(src, URIRef(CSVW + "null")):
+            for null in self.ordered(src, URIRef(CSVW + "null")):
                 options["null"] = str(null)
-            for null in self.g.objects(src, R.null):
+            for null in self.ordered(src, R.null):
                 options["null"] = str(null)
             enc = self.one(src, R.encoding)
             if enc is not None:
@@ -242,8 +248,8 @@ class MappingReader:
                                      for p, o in self.g.predicate_objects(node))) + "]"
 
     def predicate_object_map(self, node) -> PredicateObjectMap:
-        preds = [self.term_map(n, "predicate") for n in self.g.objects(node, R.predicateMap)]
-        preds += [self._constant_shortcut(c) for c in self.g.objects(node, R.predicate)]
+        preds = [self.term_map(n, "predicate") for n in self.ordered(node, R.predicateMap)]
+        preds += [self._constant_shortcut(c) for c in self.ordered(node, R.predicate)]
         objects: list = []
         for n in self.ordered(node, R.objectMap):
             if self.one(n, R.parentTriplesMap) is not None:
@@ -258,15 +264,15 @@ class MappingReader:
         return PredicateObjectMap(preds, objects, self.graph_maps(node))
 
     def graph_maps(self, node) -> list[TermMap]:
-        maps = [self.term_map(n, "graph") for n in self.g.objects(node, R.graphMap)]
+        maps = [self.term_map(n, "graph") for n in self.ordered(node, R.graphMap)]
         maps += [self.term_map(c, "graph") if isinstance(c, BNode) else self._constant_shortcut(c, "graph")
-                 for c in self.g.objects(node, R.graph)]
+                 for c in self.ordered(node, R.graph)]
         return maps
 
     def ref_object_map(self, node) -> RefObjectMap:
         parent = self.one(node, R.parentTriplesMap)
         joins = []
-        for jc in self.g.objects(node, R.joinCondition):
+        for jc in self.ordered(node, R.joinCondition):
             child = self._join_side(jc, "child")
             parent_map = self._join_side(jc, "parent")
             joins.append((child, parent_map))
@@ -408,7 +414,7 @@ class MappingReader:
         if fn is None:
             raise self.error(node, "is a function execution without rml:function")
         inputs = []
-        for inp in self.g.objects(node, R.input):
+        for inp in self.ordered(node, R.input):
             param = self.one(inp, R.parameter)
             if param is None:
                 pmap = self.one(inp, R.parameterMap)
@@ -431,9 +437,9 @@ class MappingReader:
     def legacy_function(self, node) -> FunctionCall:
         """fnml:functionValue: a nested triples-map-like node whose POMs give fno:executes and parameters."""
         fn, inputs = None, []
-        for pom in self.g.objects(node, R.predicateObjectMap):
-            preds = [str(p) for p in self.g.objects(pom, R.predicate)]
-            preds += [str(self.one(pm, R.constant)) for pm in self.g.objects(pom, R.predicateMap)]
+        for pom in self.ordered(node, R.predicateObjectMap):
+            preds = [str(p) for p in self.ordered(pom, R.predicate)]
+            preds += [str(self.one(pm, R.constant)) for pm in self.ordered(pom, R.predicateMap)]
             om = next(iter(self.g.objects(pom, R.objectMap)), None)
             obj = next(iter(self.g.objects(pom, R.object)), None)
             if any(p.endswith("#executes") for p in preds):

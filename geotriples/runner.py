@@ -47,6 +47,9 @@ class Summary:
                 verb = "repaired" if key == "repair" else "skipped"
                 text += (f"; {verb} {self.report[key]} invalid geometries "
                          f"(first at record {self.report['first_invalid_record']})")
+        if self.report.get("unreadable"):
+            text += (f"; skipped {self.report['unreadable']} unreadable geometries "
+                     f"(first at record {self.report['first_unreadable_record']})")
         if self.report.get("invalid_iri"):
             text += f"; left out {self.report['invalid_iri']} invalid IRIs (legacy RML data errors)"
         return text
@@ -72,8 +75,9 @@ def transform(mapping_path: str, output: str, *, fmt: str | None = None,
         sources[tm.id].check(sorted(required_refs(mapping, tm)), tm.name)
     prepare_joins(mapping, executor, sources)
     summary = Summary(output, fmt)
-    for note in {getattr(s, "note", None) for s in sources.values()} - {None}:
-        summary.notes.append(note)
+    for note in dict.fromkeys(getattr(s, "note", None) for s in sources.values()):  # in mapping order, once
+        if note is not None:
+            summary.notes.append(note)
     with TripleWriter(output, fmt, options.prefixes) as writer:
         for tm in mapping.triples_maps.values():
             summary.records += _run_map(executor, tm, sources[tm.id], writer, processes, progress)
@@ -210,7 +214,7 @@ def _collect(result, writer, bar, executor) -> int:
 
 def merge_report(into: dict, part: dict) -> None:
     for key, value in part.items():
-        if key == "first_invalid_record":
+        if key.startswith("first_"):  # first_invalid_record, first_unreadable_record
             into[key] = min(into.get(key, value), value)
         else:
             into[key] = into.get(key, 0) + value

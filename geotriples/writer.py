@@ -18,6 +18,25 @@ FORMATS = {"nt": "N-Triples", "nq": "N-Quads", "ttl": "Turtle"}
 _EXT = {".nt": "nt", ".ntriples": "nt", ".nq": "nq", ".nquads": "nq", ".ttl": "ttl", ".turtle": "ttl"}
 
 
+def _umask() -> int:
+    """The process umask, read without changing it where Linux shows it (else set and restored)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def normal_mode(path: str) -> None:
+    """Give a temporary file (mkstemp makes them 0600) the mode a new file gets: 0666 & ~umask."""
+    os.chmod(path, 0o666 & ~_umask())
+
+
 def format_for(path: str, fmt: str | None = None) -> str:
     if fmt:
         if fmt not in FORMATS:
@@ -62,6 +81,7 @@ class TripleWriter:
                                     hint="create it first or choose another -o path")
             fd, self._tmp = tempfile.mkstemp(prefix=".eolinked-", suffix=".part", dir=directory)
             os.close(fd)
+            normal_mode(self._tmp)
             raw = open(self._tmp, "wb", buffering=1 << 22)
             self._fh = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=4) if self.path.endswith(".gz") else raw
             self._raw = raw

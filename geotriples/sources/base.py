@@ -49,6 +49,10 @@ class Source(ABC):
         """
         return None
 
+    def describe_record(self, record: int) -> str:
+        """How error messages name the 1-based ``record`` of this source."""
+        return f"record {record}"
+
     def resolve(self, ref: str) -> str:
         """Map a mapping's reference to a column name (overridden for aliases)."""
         return ref

@@ -106,6 +106,12 @@ class CsvSource(Source):
         except pa.ArrowInvalid as exc:
             raise self._decode_error(exc, offset) from None
 
+    def describe_record(self, record: int) -> str:
+        """``record N (line L)``: the line is found by reading the file up to it (an error path only)."""
+        wide = self.encoding.replace("-", "").lower().startswith(("utf16", "utf32"))
+        line = None if wide else _line_of_record(self.path, record)
+        return f"record {record}" + (f" (line {line})" if line else "")
+
     def _decode_error(self, exc, offset=0) -> EolinkedError:
         line = _first_undecodable_line(self.path, self.encoding)
         if line is not None:
@@ -128,4 +134,24 @@ def _first_undecodable_line(path: str, encoding: str) -> int | None:
                 raw.decode(codec)
             except UnicodeDecodeError:
                 return number
+    return None
+
+
+def _line_of_record(path: str, record: int) -> int | None:
+    """The 1-based line of the 1-based ``record`` (after the header; empty lines are no records,
+    as for the reader). Error path only: reads the file up to that line."""
+    import gzip
+
+    opener = gzip.open if path.endswith(".gz") else open
+    seen = 0
+    try:
+        with opener(path, "rb") as fh:
+            for number, raw in enumerate(fh, 1):
+                if number == 1 or not raw.strip(b"\r\n"):
+                    continue
+                seen += 1
+                if seen == record:
+                    return number
+    except OSError:
+        return None
     return None
