@@ -17,7 +17,8 @@ from eolinked import crs as crslib
 from .features import Features
 
 
-def _lonlat_extent(f: Features) -> tuple[float, float, float, float] | None:
+def lonlat_extent(f: Features) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) of a dataset in CRS84; None when empty or not transformable."""
     if len(f) == 0:
         return None
     b = f.bounds
@@ -52,7 +53,7 @@ def align(source: Features, target: Features, crs=None) -> tuple[Features, Featu
         note = f"both datasets compared in {common.name}"
     elif target.crs.equals(source.crs, ignore_axis_order=True):
         return source, target, source.crs, None
-    elif _inside(_lonlat_extent(target), source.crs):
+    elif _inside(lonlat_extent(target), source.crs):
         common = source.crs
         note = f"target reprojected from {target.crs.name} to the source CRS {common.name}"
     else:

@@ -46,7 +46,8 @@ def parse_template(text: str, where: str, option: str) -> list[tuple[bool, str]]
     return parts
 
 
-def read_geofile(path: str, template: str, layer, option: str, batch_size: int) -> Features:
+def read_geofile(path: str, template: str, layer, option: str, batch_size: int, first_row: int = 1) -> Features:
+    """Features of a geo file; ``{__row}`` counts from ``first_row``."""
     parts = parse_template(template, path, option)
     info = vector_info(path, layer)
     refs = list(dict.fromkeys(p for ref, p in parts if ref and p != ROW))
@@ -58,7 +59,7 @@ def read_geofile(path: str, template: str, layer, option: str, batch_size: int) 
     if crs is None:
         notes.append("the file declares no CRS; assuming CRS84 (lon/lat)")
         crs = "OGC:CRS84"
-    id_parts, geoms, row = [], [], 0
+    id_parts, geoms, row = [], [], first_row - 1
     for table in read_vector(path, info.layer, refs, batch_size):
         n = table.num_rows
         values = {ROW: pa.array(np.arange(row + 1, row + n + 1)).cast(pa.string())}
@@ -71,7 +72,7 @@ def read_geofile(path: str, template: str, layer, option: str, batch_size: int) 
     geoms = np.concatenate(geoms) if geoms else np.empty(0, object)
     if ids.null_count:
         null = ids.is_null().to_numpy(zero_copy_only=False)
-        rows = np.flatnonzero(null)[:SHOWN] + 1
+        rows = np.flatnonzero(null)[:SHOWN] + first_row
         notes.append(f"skipped {int(null.sum())} features whose {option} attribute is empty (records "
                      + ", ".join(map(str, rows)) + (", ..." if null.sum() > SHOWN else "") + ")")
         ids, geoms = ids.filter(pa.array(~null)), geoms[~null]

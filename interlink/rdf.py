@@ -40,25 +40,56 @@ SELECT ?f ?g ?gp ?lit ?rank WHERE {{
 }}"""
 
 
-def read_rdf(path: str, parquet: bool = False) -> Features:
-    """Features of an RDF file (``parquet``: a Parquet file of N-Triples terms)."""
-    return _from_rdf(path, _query(path, "parquet-triples" if parquet else "rdf"))
+def read_rdf(path: str, parquet: bool = False, parts: list[str] | None = None) -> Features:
+    """Features of an RDF file (``parquet``: a Parquet file of N-Triples terms), or of the part
+    files ``parts`` of a directory ``path`` (read as one document, in order)."""
+    return _from_rdf(path, _query(parts or [path], "parquet-triples" if parquet else "rdf", path))
 
 
-def _query(path: str, kind: str) -> pa.Table:
+class _Chained(io.RawIOBase):
+    """The files one after the other (gzip ones decompressed), as one stream, a line end between them."""
+
+    def __init__(self, paths: list[str]):
+        self._paths, self._fh = list(paths), None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while self._fh is not None or self._paths:
+            if self._fh is None:
+                path = self._paths.pop(0)
+                self._fh = gzip.open(path, "rb") if path.lower().endswith(".gz") else open(path, "rb")
+                data = b"\n"  # so a part without a final line end does not run into the next one
+                buffer[:1] = data
+                return 1
+            n = self._fh.readinto(buffer)
+            if n:
+                return n
+            self._fh.close()
+            self._fh = None
+        return 0
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+        super().close()
+
+
+def _query(paths: list[str], kind: str, where: str) -> pa.Table:
     store = ox.Store()
     try:
         if kind == "parquet-triples":
-            store.load(_parquet_triples(path), format=ox.RdfFormat.N_TRIPLES)
+            store.load(_parquet_triples(paths, where), format=ox.RdfFormat.N_TRIPLES)
         else:
-            fmt = RDF_FORMATS[os.path.splitext(path.lower().removesuffix(".gz"))[1]]
-            if path.lower().endswith(".gz"):
-                with gzip.open(path, "rb") as fh:
-                    store.load(fh, format=fmt)
+            fmt = RDF_FORMATS[os.path.splitext(paths[0].lower().removesuffix(".gz"))[1]]
+            if len(paths) == 1 and not paths[0].lower().endswith(".gz"):
+                store.load(path=paths[0], format=fmt)
             else:
-                store.load(path=path, format=fmt)
+                with io.BufferedReader(_Chained(paths), 1 << 20) as fh:
+                    store.load(fh, format=fmt)
     except SyntaxError as exc:
-        raise EolinkedError(f"cannot parse RDF: {exc}", where=path,
+        raise EolinkedError(f"cannot parse RDF: {exc}", where=where if len(paths) == 1 else f"{where} (part files)",
                             hint="check the syntax at that position, or the file extension (.nt, .nq, .ttl, .trig)"
                             ) from None
     data = store.query(_QUERY, use_default_graph_as_union=True).serialize(format=ox.QueryResultsFormat.CSV)
@@ -67,12 +98,13 @@ def _query(path: str, kind: str) -> pa.Table:
                           convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in cols}))
 
 
-def _parquet_triples(path: str) -> bytes:
+def _parquet_triples(paths: list[str], where: str) -> bytes:
     preds = [f"<{GEO}{p}>" for p in ("hasGeometry", "hasDefaultGeometry", "asWKT", "asGML", "asGeoJSON")]
     try:
-        t = pq.read_table(path, columns=["s", "p", "o"], filters=[("p", "in", preds)])
+        t = pq.read_table(paths[0] if len(paths) == 1 else paths, columns=["s", "p", "o"],
+                          filters=[("p", "in", preds)])
     except (pa.ArrowException, OSError) as exc:
-        raise EolinkedError(f"cannot read Parquet triples: {exc}", where=path,
+        raise EolinkedError(f"cannot read Parquet triples: {exc}", where=where,
                             hint="columns s, p, o (and g) must hold N-Triples terms as strings") from None
     cols = [t.column(c).combine_chunks().cast(pa.string()) for c in ("s", "p", "o")]
     return bytes(utf8_bytes(pc.binary_join_element_wise(*cols, ".\n", " ")))

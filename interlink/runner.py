@@ -26,7 +26,7 @@ from eolinked.errors import EolinkedError
 from eolinked.ntriples import utf8_bytes
 
 from . import weighting as wt
-from .align import align, metres_per_unit
+from .align import align, lonlat_extent, metres_per_unit
 from .distance import crs_spec
 from .index import Grid, build_index, make_grid
 from .partition import LinkSpec, Verified, verify_pairs
@@ -94,8 +94,36 @@ def prepare(source: Features, target: Features, *, relations="all", within_dista
                     1.0 if common.is_geographic else metres_per_unit(common),
                     crs_spec(common) if within_distance is not None else None)
     sb, tb = source.bounds, spec.query_bounds(target.bounds)
+    apart = _apart_note(source, target, sb, tb)
+    if apart:
+        notes.append(apart)
     grid = make_grid(sb, tb)
     return Job(source, target, spec, grid, index and build_index(index, grid, sb), sb, tb, max(1, batch_size), notes)
+
+
+def _extent(b: np.ndarray) -> tuple[float, float, float, float]:
+    return float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max())
+
+
+def _overlap(a, b) -> bool:
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
+def _apart_note(source: Features, target: Features, sb: np.ndarray, tb: np.ndarray) -> str | None:
+    """A note when the two datasets' extents (the target's grown by the distance) do not overlap:
+    then there is no candidate pair at all, which is most often a CRS or axis order mistake."""
+    if not len(sb) or not len(tb) or _overlap(_extent(sb), _extent(tb)):
+        return None
+    es, et = lonlat_extent(source), lonlat_extent(target)
+
+    def text(e):
+        return "unknown" if e is None else "lon {:.6g} .. {:.6g}, lat {:.6g} .. {:.6g}".format(e[0], e[2], e[1], e[3])
+    swapped = es is not None and et is not None and _overlap(es, (et[1], et[0], et[3], et[2]))
+    cause = ("one dataset's coordinates look swapped (latitude first): check its CRS and axis order" if swapped
+             else "a wrong CRS or axis order on one side (latitude/longitude swapped, projected coordinates "
+                  "read as lon/lat), or datasets of different regions")
+    return (f"the datasets' extents do not overlap, so there can be no candidate pairs: source {source.name} "
+            f"({text(es)} in CRS84), target {target.name} ({text(et)} in CRS84); likely cause: {cause}")
 
 
 # -- parallel execution ---------------------------------------------------------------------

@@ -22,6 +22,25 @@ WITHIN_DISTANCE = IL + "withinDistance"
 DISTANCE = IL + "distanceMetres"
 
 
+def _umask() -> int:
+    """The process umask, read without changing it where Linux shows it (else set and restored)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def normal_mode(path: str) -> None:
+    """Give a temporary file (mkstemp makes them 0600) the mode a new file gets: 0666 & ~umask."""
+    os.chmod(path, 0o666 & ~_umask())
+
+
 class AtomicFiles:
     """Context manager handing out temporary paths; all are renamed to their targets on success,
     all are deleted on error."""
@@ -36,6 +55,7 @@ class AtomicFiles:
                                 hint="create it first or choose another output path")
         fd, tmp = tempfile.mkstemp(prefix=".interlink-", suffix=".part", dir=directory)
         os.close(fd)
+        normal_mode(tmp)
         self._temps[target] = tmp
         return tmp
 
