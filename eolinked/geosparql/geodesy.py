@@ -53,7 +53,7 @@ import shapely
 
 from eolinked import crs as crslib
 
-from ._core import crs_info, reproject
+from ._core import crs_info, reproject, safe
 
 MEAN_EARTH_RADIUS = 6371008.8  # IUGG mean radius, metres: angular <-> linear for projected CRSs
 
@@ -204,11 +204,13 @@ def geodesic_distance(a, b, crs) -> np.ndarray:
         except Exception:  # an unknown CRS: NaN (an error for the caller)
             continue
         if not geo:
-            out[idx] = shapely.distance(a[idx], b[idx]) * unit
+            out[idx] = np.array(safe(shapely.distance, a[idx], b[idx]), dtype=float) * unit  # GEOS failure: NaN
             continue
-        touch = shapely.intersects(a[idx], b[idx])
+        touch = safe(shapely.intersects, a[idx], b[idx])  # None where GEOS fails (invalid input): NaN
+        known = touch != None  # noqa: E711
+        touch = known & (touch == True)  # noqa: E712
         out[idx[touch]] = 0.0
-        idx = idx[~touch]
+        idx = idx[known & ~touch]
         g, deg = geod(iri), _degrees_per_unit(iri)
         total = np.cumsum(shapely.get_num_coordinates(a[idx]) + shapely.get_num_coordinates(b[idx]))
         cuts = np.searchsorted(total, np.arange(1, int(total[-1]) // _CHUNK + 1) * _CHUNK) if len(idx) else []
