@@ -156,6 +156,15 @@ def _in_scope(node) -> set:
     return set().union(*(_in_scope(c) for c in _children(node)))
 
 
+def star_scope(tree) -> set[str] | None:
+    """The variables ``SELECT *`` selects (in scope in WHERE: not those inside MINUS or FILTER),
+    or None if the query does not select ``*``."""
+    query = tree[-1]
+    if getattr(query, "name", None) != "SelectQuery" or "projection" in query or "where" not in query:
+        return None
+    return _in_scope(query["where"])
+
+
 def _check_group(group) -> None:
     """BIND(e AS ?v) may not bind a variable the preceding patterns of its group bind."""
     bound = set()

@@ -20,7 +20,7 @@ from rdflib.plugins.sparql.parserutils import Comp, CompValue, Param
 
 from eolinked.errors import QuerySyntaxError
 
-from .checks import check_calls, check_query
+from .checks import check_calls, check_query, star_scope
 
 _LOCK = threading.Lock()
 _POSITIONS: dict[int, tuple[object, int]] = {}  # id(call node) -> (node, offset), for one parse under _LOCK
@@ -168,6 +168,18 @@ _remember_call_positions()
 _resolve_relative_iris()
 
 
+def _select_in_scope(alg, scope: set[str] | None) -> None:
+    """SELECT *: rdflib also selects the variables of MINUS and FILTER EXISTS patterns."""
+    if scope is None:
+        return
+    alg.PV = [v for v in alg.PV if str(v) in scope]
+    node = alg.p
+    while node is not None and getattr(node, "name", None) != "Project":
+        node = node.get("p") if "p" in node else None
+    if node is not None:
+        node.PV = alg.PV
+
+
 def parse(text: str, base: str | None = None):
     """SPARQL text -> rdflib algebra ``Query``; raises QuerySyntaxError naming line and column.
     Literals keep their lexical form as written (rdflib would normalise "01"^^xsd:integer)."""
@@ -206,6 +218,7 @@ def _parse_and_check(text: str, base: str | None):
         q = algebra.translateQuery(tree, base=base)
     except Exception as exc:  # prefix not declared, variables reused illegally, ...
         raise QuerySyntaxError(f"invalid SPARQL query: {_plain(exc)}", line=None, column=None) from None
+    _select_in_scope(q.algebra, star_scope(tree))
     expanded = parser.expandUnicodeEscapes(text)  # the text the offsets refer to
 
     def where(node) -> tuple[int, int] | None:
