@@ -13,28 +13,10 @@ import pyarrow.compute as pc
 
 from eolinked.errors import EolinkedError
 from eolinked.ntriples import utf8_bytes
+from eolinked.outputs import normal_mode
 
 FORMATS = {"nt": "N-Triples", "nq": "N-Quads", "ttl": "Turtle"}
 _EXT = {".nt": "nt", ".ntriples": "nt", ".nq": "nq", ".nquads": "nq", ".ttl": "ttl", ".turtle": "ttl"}
-
-
-def _umask() -> int:
-    """The process umask, read without changing it where Linux shows it (else set and restored)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def normal_mode(path: str) -> None:
-    """Give a temporary file (mkstemp makes them 0600) the mode a new file gets: 0666 & ~umask."""
-    os.chmod(path, 0o666 & ~_umask())
 
 
 def format_for(path: str, fmt: str | None = None) -> str:
