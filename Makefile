@@ -30,6 +30,11 @@ $(VENV)-peers/.installed:
 
 peers: $(VENV)-peers/.installed
 
+# the store against pyoxigraph on random data and queries (tests/store/differential.py); SEED=N for others
+.PHONY: fuzz
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.store.differential --seed $(or $(SEED),1) --datasets 5 --queries 1000
+
 bench: $(STAMP) peers
 	$(BIN)/python benchmarks/transform.py
 	$(BIN)/python benchmarks/transform_spark.py
