@@ -12,8 +12,9 @@ import re
 import threading
 
 import rdflib
-from pyparsing import Literal, ParseException, col, lineno
+from pyparsing import Literal, ParseException, ParseResults, col, lineno
 from rdflib import URIRef
+from rdflib.term import Identifier, Literal as RDFLiteral, Variable
 from rdflib.plugins.sparql import algebra, parser
 from rdflib.plugins.sparql import sparql as rdflib_sparql
 from rdflib.plugins.sparql.parserutils import Comp, CompValue, Param
@@ -168,6 +169,36 @@ _remember_call_positions()
 _resolve_relative_iris()
 
 
+TRUE = RDFLiteral(True)
+
+
+def _keep_constant_filters(node) -> None:
+    """FILTER(false), FILTER(0), FILTER(""): rdflib drops a group's filter whose expression is a
+    falsy Python value (``if filters:``); as ``constant && true`` (the same truth value, and an
+    error where the constant's is) it stays."""
+    if isinstance(node, CompValue):
+        if node.name == "Filter" and "expr" in node and (term := _lone_term(node["expr"])) is not None:
+            node["expr"] = CompValue("ConditionalAndExpression", expr=term, other=[TRUE])
+        children = node.values()
+    elif isinstance(node, (list, tuple, ParseResults)):
+        children = node
+    else:
+        return
+    for child in children:
+        _keep_constant_filters(child)
+
+
+def _lone_term(expr):
+    """The constant an expression is, through the grammar's one-operand wrappers, or None."""
+    while isinstance(expr, CompValue) and set(expr) <= {"expr", "other", "op"}:
+        if ("other" in expr and expr["other"]) or ("op" in expr and expr["op"]):
+            return None
+        expr = expr["expr"]
+    if isinstance(expr, CompValue) and expr.name in ("literal", "pname"):  # resolved later
+        return expr
+    return expr if isinstance(expr, Identifier) and not isinstance(expr, Variable) else None
+
+
 def _select_in_scope(alg, scope: set[str] | None) -> None:
     """SELECT *: rdflib also selects the variables of MINUS and FILTER EXISTS patterns."""
     if scope is None:
@@ -211,6 +242,7 @@ def _parse_and_check(text: str, base: str | None):
     except Exception as exc:  # rdflib raises plain exceptions for some malformed queries
         raise QuerySyntaxError(f"SPARQL syntax error: {exc}", line=None, column=None) from None
     check_query(tree)
+    _keep_constant_filters(tree)
     query = tree[-1]
     if "valuesClause" in query and not query["valuesClause"]:  # VALUES () { }: rdflib skips it
         query["valuesClause"]["value"] = []

@@ -329,3 +329,12 @@ def test_cli_format_with_a_store(tmp_path, capsys):
     with pytest.raises(EolinkedError):
         from store.cli import _format
         _format("nope", "SELECT * WHERE { ?s ?p ?o }")
+
+
+# -- constant FILTERs (rdflib drops a filter whose expression is a falsy Python value) -------------------
+@pytest.mark.parametrize("constant", ["false", "true", "0", "1", "0.0", '""', '"a"', '""@en', "<http://example.org/x>",
+                                      '"false"^^<http://www.w3.org/2001/XMLSchema#boolean>'])
+def test_constant_filters_like_pyoxigraph(stores, constant):
+    _same(stores, f"ASK {{ FILTER({constant}) }}", nonempty=False)
+    _same(stores, f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p ?o FILTER({constant}) }}")
+    _same(stores, f"SELECT ?s WHERE {{ ?s ?p ?o OPTIONAL {{ ?o ?q ?z FILTER({constant}) }} }}")
