@@ -24,6 +24,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from eolinked import crs as crslib
 from eolinked.geosparql._core import UNITS
+from eolinked.geosparql.geodesy import WIDEN_R, WIDEN_SLACK
 from eolinked.literals import literal_geometries
 from eolinked.vocab import GEO, GEOF, GEOJSON_LITERAL, GML_LITERAL, WKT_LITERAL
 
@@ -41,8 +42,7 @@ PATTERNS = {
 GEOMETRY_TYPES = {WKT_LITERAL, GML_LITERAL, GEOJSON_LITERAL}
 _PAD = 1e-9            # degrees added around every envelope
 _FAR = 1e12            # where empty geometries' envelopes sit
-_EARTH_R = 6_335_000.0  # metres, below WGS84's smallest meridian radius of curvature
-SLACK = 1.01          # on distances in a geographic CRS
+SLACK = WIDEN_SLACK    # on distances in a geographic CRS
 PROJECTED_SLACK = 2.0  # on metres of a projected CRS (its scale factor is assumed >= 0.5)
 _DATUM_DEGREES = 0.01  # datum shifts between geographic CRSs, for uom:degree distances
 
@@ -149,17 +149,18 @@ def _num(x: float) -> str:
 def box_sql(minx: str, miny: str, maxx: str, maxy: str, scale: str, c: Candidate) -> list[str]:
     """SQL (minx, miny, maxx, maxy) of a CRS84 box widened for ``c``'s distance and padded.
 
-    Metres become a latitude margin d/R and a longitude margin 2 asin(sin(d/2R) / cos(phi)) at
-    the widened box's most poleward latitude phi (a great-circle bound; ``scale`` multiplies d
-    per row: slack for geographic, more for projected CRSs); degrees widen both axes."""
+    Metres: the margins of :func:`eolinked.geosparql.geodesy.widen_bounds`, computed per row in
+    SQL (a latitude margin d/R and a longitude margin asin(sin(d/R) / cos(phi)) at the widened
+    box's most poleward latitude phi; all longitudes near a pole); ``scale`` multiplies d per
+    row: the slack for geographic CRSs, more for projected ones.  Degrees widen both axes."""
     pad = _num(_PAD)
     if c.metres > 0:
-        d = f"({_num(c.metres)} * {scale} / {_num(_EARTH_R)})"
+        d = f"({_num(c.metres)} * {scale} / {_num(WIDEN_R)})"
         dlat = f"degrees({d})"
         lo, hi = f"({miny} - {dlat})", f"({maxy} + {dlat})"
         phi = f"radians(least(greatest(abs({lo}), abs({hi})), 90.0))"
-        ratio = f"(sin({d} / 2) / greatest(cos({phi}), 1e-12))"
-        dlon = f"(CASE WHEN {ratio} < 1 THEN degrees(2 * asin({ratio})) ELSE 360.0 END)"
+        ratio = f"(sin(least({d}, pi() / 2)) / greatest(cos({phi}), 1e-12))"
+        dlon = f"(CASE WHEN {ratio} < 1 AND {d} < pi() / 2 THEN degrees(asin({ratio})) ELSE 360.0 END)"
         return [f"({minx} - {dlon} - {pad})", f"({lo} - {pad})", f"({maxx} + {dlon} + {pad})", f"({hi} + {pad})"]
     w = f"({_num(c.degrees * SLACK + (_DATUM_DEGREES if c.degrees else 0))} + {pad})"
     return [f"({minx} - {w})", f"({miny} - {w})", f"({maxx} + {w})", f"({maxy} + {w})"]

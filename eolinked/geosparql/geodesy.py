@@ -550,23 +550,23 @@ def widen_bounds(bounds: np.ndarray, metres: float, geographic: bool, unit: floa
     WGS84 (6 335 439 m) and the distance carries 1 % slack, so the margins are never too small
     (near a pole, all longitudes)."""
     out = np.asarray(bounds, float).copy().reshape(-1, 4)
-    d = metres * _WIDEN_SLACK
+    d = metres * WIDEN_SLACK
     if not geographic:
         out[:, :2] -= d / unit
         out[:, 2:] += d / unit
         return out
-    dlat = np.degrees(d / _WIDEN_R)
+    dlat = np.degrees(d / WIDEN_R)
     out[:, 1] = np.maximum(out[:, 1] - dlat, -90.0)
     out[:, 3] = np.minimum(out[:, 3] + dlat, 90.0)
     phi = np.radians(np.maximum(np.abs(out[:, 1]), np.abs(out[:, 3])))
-    ratio = np.sin(min(d / _WIDEN_R, np.pi / 2)) / np.maximum(np.cos(phi), 1e-12)
+    ratio = np.sin(min(d / WIDEN_R, np.pi / 2)) / np.maximum(np.cos(phi), 1e-12)
     dlon = np.where(ratio < 1, np.degrees(np.arcsin(np.minimum(ratio, 1.0))), 360.0)
-    if d / _WIDEN_R >= np.pi / 2:
+    if d / WIDEN_R >= np.pi / 2:
         dlon[:] = 360.0
     out[:, 0] -= dlon
     out[:, 2] += dlon
     return out
 
 
-_WIDEN_R = 6_335_000.0
-_WIDEN_SLACK = 1.01
+WIDEN_R = 6_335_000.0  # metres, below WGS84's smallest meridional radius of curvature
+WIDEN_SLACK = 1.01     # on the distance (the store's SQL widening uses the same constants)

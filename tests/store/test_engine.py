@@ -119,6 +119,7 @@ QUERIES = {
     "aggregate-unbound": "SELECT ?k (MIN(?n) AS ?lo) (MAX(?n) AS ?hi) (SUM(?v) AS ?t) WHERE { ?s ex:kind ?k ; "
                          "ex:value ?v OPTIONAL { ?s ex:name ?n } FILTER(BOUND(?n) || ?k = ex:K0) } GROUP BY ?k",
     "subquery": "SELECT ?s ?v WHERE { { SELECT ?s (MAX(?x) AS ?v) WHERE { ?s ex:value ?x } GROUP BY ?s } FILTER(?v > 45) }",
+    "select-star-minus": "SELECT * WHERE { ?s ex:kind ex:K1 MINUS { ?s ex:name ?n FILTER NOT EXISTS { ?s ex:next ?x } } }",
     "blank-node": "SELECT ?v WHERE { ex:f2 ex:ref ?b . ?b ex:value ?v }",
     "escapes": "SELECT ?n WHERE { ex:f1 ex:note ?n }",
     "ask-true": "ASK { ?s ex:kind ex:K0 }",
